@@ -1,0 +1,1018 @@
+/* config.c - turnd's configuration file (libconfig): load, validate, free. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libconfig.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define DEFAULT_PORT		3478
+#define DEFAULT_SOFTWARE	"turnd"
+#define DEFAULT_SOCKET		"/run/turnd/turnd.sock"
+#define MAX_FILE_SIZE		(16u << 20)
+#define MAX_LIFETIME		86400	/* one day, for every *_lifetime */
+#define MAX_TEXT_CHARS		127	/* REALM and SOFTWARE: fewer than 128 characters */
+#define MAX_REALM_BYTES		763
+#define MAX_USER_BYTES		512	/* USERNAME: fewer than 513 bytes */
+
+/* One load in progress: where messages go and what is being filled in. */
+struct loader {
+	const char *name;	/* the file, as messages name it */
+	char *err;
+	size_t errlen;
+	struct turnd_config *c;
+};
+
+/* "NAME:LINE: msg" (no LINE when 0). Returns -EINVAL so callers can `return fail(...)`. */
+static int __attribute__((format(printf, 3, 4)))
+fail(struct loader *l, unsigned int line, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	/* Quoted values come from the file: keep the message on one printable line. */
+	for (char *p = msg; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	if (!l->err || !l->errlen)
+		return -EINVAL;
+	if (line)
+		snprintf(l->err, l->errlen, "%s:%u: %s", l->name, line, msg);
+	else
+		snprintf(l->err, l->errlen, "%s: %s", l->name, msg);
+	return -EINVAL;
+}
+
+/* The dotted path of a setting: "relay.address", "auth.users[1].name", "listen[0]". */
+static void setting_path(const config_setting_t *s, char *buf, size_t len)
+{
+	const config_setting_t *p = config_setting_parent(s);
+	size_t n;
+
+	buf[0] = 0;
+	if (!p)
+		return;
+	setting_path(p, buf, len);
+	n = strlen(buf);
+	if (config_setting_name(s))
+		snprintf(buf + n, len - n, "%s%s", n ? "." : "", config_setting_name(s));
+	else
+		snprintf(buf + n, len - n, "[%d]", config_setting_index(s));
+}
+
+/*
+ * "FILE:LINE: setting PATH: msg" about setting s, or about its missing member `member`
+ * (then LINE is the group's). Returns -EINVAL.
+ */
+static int __attribute__((format(printf, 4, 5)))
+bad(struct loader *l, const config_setting_t *s, const char *member, const char *fmt, ...)
+{
+	char path[256], msg[384];
+	size_t n;
+	va_list ap;
+
+	setting_path(s, path, sizeof(path));
+	n = strlen(path);
+	if (member)
+		snprintf(path + n, sizeof(path) - n, "%s%s", n ? "." : "", member);
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return fail(l, config_setting_source_line(s), "setting %s: %s", path, msg);
+}
+
+static int oom(struct loader *l)
+{
+	fail(l, 0, "out of memory");
+	return -ENOMEM;
+}
+
+static const char *type_name(const config_setting_t *s)
+{
+	switch (config_setting_type(s)) {
+	case CONFIG_TYPE_GROUP:
+		return "a group { }";
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		return "an integer";
+	case CONFIG_TYPE_FLOAT:
+		return "a float";
+	case CONFIG_TYPE_STRING:
+		return "a string";
+	case CONFIG_TYPE_BOOL:
+		return "a boolean";
+	case CONFIG_TYPE_ARRAY:
+		return "an array [ ]";
+	case CONFIG_TYPE_LIST:
+		return "a list ( )";
+	}
+	return "nothing";
+}
+
+/* Length of the UTF-8 sequence at s (1..4), or 0 when it is not valid UTF-8. */
+static int utf8_len(const unsigned char *s)
+{
+	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
+	int n, i;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (c == 0xe0)
+		lo = 0xa0;	/* overlong */
+	else if (c == 0xed)
+		hi = 0x9f;	/* UTF-16 surrogates */
+	else if (c == 0xf0)
+		lo = 0x90;	/* overlong */
+	else if (c == 0xf4)
+		hi = 0x8f;	/* above U+10FFFF */
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+/*
+ * What is wrong with a string sent on the wire (realm, software, user name, password):
+ * NULL when it is valid UTF-8 without control characters, within max_chars characters
+ * and max_bytes bytes.
+ */
+static const char *text_problem(const char *s, size_t max_chars, size_t max_bytes)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t chars = 0;
+	int n;
+
+	if (strlen(s) > max_bytes)
+		return "too long";
+	while (*p) {
+		if (*p < 0x20 || *p == 0x7f)
+			return "contains a control character";
+		n = utf8_len(p);
+		if (!n)
+			return "is not valid UTF-8";
+		p += n;
+		chars++;
+	}
+	if (chars > max_chars)
+		return "too long";
+	return NULL;
+}
+
+/* Every member of group g must be named in keys (NULL-terminated). */
+static int check_keys(struct loader *l, const config_setting_t *g, const char *const *keys)
+{
+	char known[256];
+	int i, n = config_setting_length(g);
+	size_t k, used;
+
+	for (i = 0; i < n; i++) {
+		const config_setting_t *m = config_setting_get_elem(g, (unsigned int)i);
+
+		for (k = 0; keys[k]; k++)
+			if (!strcmp(config_setting_name(m), keys[k]))
+				break;
+		if (keys[k])
+			continue;
+		known[0] = 0;
+		for (k = 0, used = 0; keys[k] && used < sizeof(known); k++)
+			used += (size_t)snprintf(known + used, sizeof(known) - used, "%s%s",
+						 k ? ", " : "", keys[k]);
+		return bad(l, m, NULL, "unknown setting (known here: %s)", known);
+	}
+	return 0;
+}
+
+static int want_group(struct loader *l, const config_setting_t *s)
+{
+	if (config_setting_is_group(s))
+		return 0;
+	return bad(l, s, NULL, "expected a group { ... }, got %s", type_name(s));
+}
+
+/* Member `name` of g as a string: 1 and *out set, 0 when absent, or -EINVAL. */
+static int get_string(struct loader *l, const config_setting_t *g, const char *name,
+		      const char **out, const config_setting_t **where)
+{
+	const config_setting_t *s = config_setting_get_member(g, name);
+
+	if (!s)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return bad(l, s, NULL, "expected a string, got %s", type_name(s));
+	*out = config_setting_get_string(s);
+	if (where)
+		*where = s;
+	return 1;
+}
+
+/* Member `name` of g as an integer in min..max into *out; left alone when absent. */
+static int get_uint(struct loader *l, const config_setting_t *g, const char *name, long long min,
+		    long long max, uint32_t *out)
+{
+	const config_setting_t *s = config_setting_get_member(g, name);
+	long long v;
+
+	if (!s)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_INT &&
+	    config_setting_type(s) != CONFIG_TYPE_INT64)
+		return bad(l, s, NULL, "expected an integer, got %s", type_name(s));
+	v = config_setting_get_int64(s);
+	if (v < min || v > max)
+		return bad(l, s, NULL, "%lld is out of range (%lld..%lld)", v, min, max);
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int dup_string(struct loader *l, const char *v, char **out)
+{
+	*out = strdup(v);
+	return *out ? 0 : oom(l);
+}
+
+/* s is a string or an array/list of strings: their number, or -EINVAL. */
+static int str_count(struct loader *l, const config_setting_t *s)
+{
+	int i, n;
+
+	if (config_setting_type(s) == CONFIG_TYPE_STRING)
+		return 1;
+	if (!config_setting_is_array(s) && !config_setting_is_list(s))
+		return bad(l, s, NULL, "expected a string or a list of strings, got %s",
+			   type_name(s));
+	n = config_setting_length(s);
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned int)i);
+
+		if (config_setting_type(e) != CONFIG_TYPE_STRING)
+			return bad(l, e, NULL, "expected a string, got %s", type_name(e));
+	}
+	return n;
+}
+
+/* The i-th string setting of what str_count() accepted. */
+static const config_setting_t *str_at(const config_setting_t *s, int i)
+{
+	if (config_setting_type(s) == CONFIG_TYPE_STRING)
+		return s;
+	return config_setting_get_elem(s, (unsigned int)i);
+}
+
+static int load_realm(struct loader *l, const config_setting_t *s)
+{
+	const char *v, *why;
+
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return bad(l, s, NULL, "expected a string, got %s", type_name(s));
+	v = config_setting_get_string(s);
+	if (!*v)
+		return bad(l, s, NULL, "must not be empty (e.g. realm = \"example.org\";)");
+	why = text_problem(v, MAX_TEXT_CHARS, MAX_REALM_BYTES);
+	if (why)
+		return bad(l, s, NULL, "%s (at most %d characters of UTF-8 text)", why,
+			   MAX_TEXT_CHARS);
+	return dup_string(l, v, &l->c->realm);
+}
+
+static int load_software(struct loader *l, const config_setting_t *s)
+{
+	const char *v, *why;
+
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return bad(l, s, NULL, "expected a string, got %s", type_name(s));
+	v = config_setting_get_string(s);
+	why = text_problem(v, MAX_TEXT_CHARS, MAX_REALM_BYTES);
+	if (why)
+		return bad(l, s, NULL, "%s (at most %d characters of UTF-8 text)", why,
+			   MAX_TEXT_CHARS);
+	return dup_string(l, v, &l->c->software);
+}
+
+static int load_listen(struct loader *l, const config_setting_t *s)
+{
+	struct turnd_config *c = l->c;
+	int i, j, n = str_count(l, s);
+
+	if (n < 0)
+		return n;
+	if (n == 0)
+		return bad(l, s, NULL, "empty: give at least one address");
+	if (n > CONFIG_MAX_LISTEN)
+		return bad(l, s, NULL, "%d addresses, at most %d", n, CONFIG_MAX_LISTEN);
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = str_at(s, i);
+		const char *v = config_setting_get_string(e);
+		sockaddr_u *a = &c->listen[i];
+
+		if (addr_parse(v, DEFAULT_PORT, a))
+			return bad(l, e, NULL, "\"%s\" is not \"IPv4:port\" or \"[IPv6]:port\"", v);
+		if (!addr_port(a))
+			return bad(l, e, NULL, "\"%s\": port 0 is not allowed", v);
+		for (j = 0; j < i; j++)
+			if (addr_equal(&c->listen[j], a))
+				return bad(l, e, NULL, "\"%s\" is listed twice", v);
+	}
+	c->nlisten = n;
+	return 0;
+}
+
+/*
+ * relay.address (is_external false) or relay.external: "auto" (address only), one IP,
+ * or a list of at most one IPv4 and one IPv6.
+ */
+static int relay_addrs(struct loader *l, const config_setting_t *s, bool is_external,
+		       sockaddr_u *out, int *nout, bool *autodetect)
+{
+	int i, j, n = str_count(l, s);
+
+	if (n < 0)
+		return n;
+	if (n == 0)
+		return bad(l, s, NULL, "empty: give an IP address%s",
+			   is_external ? "" : " or \"auto\"");
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = str_at(s, i);
+		const char *v = config_setting_get_string(e);
+
+		if (!strcmp(v, "auto")) {
+			if (is_external)
+				return bad(l, e, NULL, "\"auto\" is not allowed here: give the "
+					   "public address clients reach");
+			if (n > 1)
+				return bad(l, e, NULL, "\"auto\" must stand alone, not in a list");
+			*autodetect = true;
+			return 0;
+		}
+		if (n > 2)
+			return bad(l, s, NULL, "%d addresses, at most one IPv4 and one IPv6", n);
+		if (addr_parse_ip(v, &out[i]))
+			return bad(l, e, NULL, "\"%s\" is not an IP address", v);
+		addr_unmap_v4(&out[i]);
+		if (addr_is_any(&out[i]))
+			return bad(l, e, NULL, "\"%s\" is a wildcard: give a specific address%s", v,
+				   is_external ? "" : " or \"auto\"");
+		for (j = 0; j < i; j++)
+			if (out[j].sa.sa_family == out[i].sa.sa_family)
+				return bad(l, e, NULL, "a second %s address: give at most one "
+					   "IPv4 and one IPv6",
+					   out[i].sa.sa_family == AF_INET ? "IPv4" : "IPv6");
+	}
+	*autodetect = false;
+	*nout = n;
+	return 0;
+}
+
+static int parse_port_num(const char **p, unsigned long *v)
+{
+	int digits = 0;
+
+	*v = 0;
+	while (**p >= '0' && **p <= '9' && digits < 6) {
+		*v = *v * 10 + (unsigned long)(**p - '0');
+		(*p)++;
+		digits++;
+	}
+	return digits && digits < 6 ? 0 : -EINVAL;
+}
+
+static int load_ports(struct loader *l, const config_setting_t *s, struct relay_cfg *r)
+{
+	const char *v, *p;
+	unsigned long lo, hi;
+
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return bad(l, s, NULL, "expected a string \"lo-hi\", got %s", type_name(s));
+	v = p = config_setting_get_string(s);
+	if (parse_port_num(&p, &lo) || *p++ != '-' || parse_port_num(&p, &hi) || *p)
+		return bad(l, s, NULL, "\"%s\" is not a range \"lo-hi\" like \"49152-65535\"", v);
+	if (lo < 1024 || lo > hi || hi > 65535)
+		return bad(l, s, NULL, "\"%s\": need 1024 <= lo <= hi <= 65535", v);
+	r->port_min = (uint16_t)lo;
+	r->port_max = (uint16_t)hi;
+	return 0;
+}
+
+static bool has_family(const sockaddr_u *v, int n, int family)
+{
+	for (int i = 0; i < n; i++)
+		if (v[i].sa.sa_family == family)
+			return true;
+	return false;
+}
+
+/* external (when set next to fixed addresses) must cover exactly address's families. */
+static int check_external(struct loader *l, const config_setting_t *s, const struct relay_cfg *r)
+{
+	static const int families[] = { AF_INET, AF_INET6 };
+
+	for (int i = 0; i < 2; i++) {
+		int f = families[i];
+		bool in_addr = has_family(r->addr, r->naddr, f);
+
+		if (in_addr == has_family(r->external, r->nexternal, f))
+			continue;
+		return bad(l, s, NULL, "families must match relay.address: %s has an %s address, "
+			   "%s has none", in_addr ? "relay.address" : "external",
+			   f == AF_INET ? "IPv4" : "IPv6", in_addr ? "external" : "relay.address");
+	}
+	return 0;
+}
+
+static int load_relay(struct loader *l, const config_setting_t *g)
+{
+	static const char *const keys[] = { "address", "external", "ports", NULL };
+	struct relay_cfg *r = &l->c->relay;
+	const config_setting_t *s, *ext;
+	bool dummy;
+	int err;
+
+	if ((err = want_group(l, g)) || (err = check_keys(l, g, keys)))
+		return err;
+	s = config_setting_get_member(g, "address");
+	if (s && (err = relay_addrs(l, s, false, r->addr, &r->naddr, &r->autodetect)))
+		return err;
+	ext = config_setting_get_member(g, "external");
+	if (ext && (err = relay_addrs(l, ext, true, r->external, &r->nexternal, &dummy)))
+		return err;
+	s = config_setting_get_member(g, "ports");
+	if (s && (err = load_ports(l, s, r)))
+		return err;
+	if (ext && !r->autodetect)
+		return check_external(l, ext, r);
+	return 0;
+}
+
+static int load_alloc(struct loader *l, const config_setting_t *g)
+{
+	static const char *const keys[] = { "default_lifetime", "max_lifetime",
+		"permission_lifetime", "channel_lifetime", "max_per_user", "max_total", NULL };
+	struct alloc_cfg *a = &l->c->alloc;
+	const config_setting_t *s;
+	int err;
+
+	if ((err = want_group(l, g)) || (err = check_keys(l, g, keys)) ||
+	    (err = get_uint(l, g, "default_lifetime", 1, MAX_LIFETIME, &a->default_lifetime)) ||
+	    (err = get_uint(l, g, "max_lifetime", 1, MAX_LIFETIME, &a->max_lifetime)) ||
+	    (err = get_uint(l, g, "permission_lifetime", 1, MAX_LIFETIME,
+			    &a->permission_lifetime)) ||
+	    (err = get_uint(l, g, "channel_lifetime", 1, MAX_LIFETIME, &a->channel_lifetime)) ||
+	    (err = get_uint(l, g, "max_per_user", 0, UINT32_MAX, &a->max_per_user)) ||
+	    (err = get_uint(l, g, "max_total", 0, UINT32_MAX, &a->max_total)))
+		return err;
+	if (a->default_lifetime <= a->max_lifetime)
+		return 0;
+	s = config_setting_get_member(g, "max_lifetime");
+	if (!s)
+		s = config_setting_get_member(g, "default_lifetime");
+	return bad(l, s, NULL, "default_lifetime %u is above max_lifetime %u",
+		   a->default_lifetime, a->max_lifetime);
+}
+
+/* "123:..." is the form of a time-limited username checked against auth.secret. */
+static bool looks_ephemeral(const char *name)
+{
+	const char *p = name;
+
+	while (*p >= '0' && *p <= '9')
+		p++;
+	return p != name && *p == ':';
+}
+
+/* Member `key` (name or password) of one auth.users entry. */
+static int user_field(struct loader *l, const config_setting_t *u, const char *key, char **out)
+{
+	const config_setting_t *s = NULL;
+	const char *v = NULL, *why;
+	int err = get_string(l, u, key, &v, &s);
+
+	if (err < 0)
+		return err;
+	if (!err)
+		return bad(l, u, key, "missing: each user needs a name and a password");
+	if (!*v)
+		return bad(l, s, NULL, "must not be empty");
+	why = text_problem(v, MAX_USER_BYTES, MAX_USER_BYTES);
+	if (why)
+		return bad(l, s, NULL, "%s (UTF-8 text of at most %d bytes)", why, MAX_USER_BYTES);
+	return dup_string(l, v, out);
+}
+
+static int load_users(struct loader *l, const config_setting_t *s)
+{
+	static const char *const keys[] = { "name", "password", NULL };
+	struct auth_cfg *a = &l->c->auth;
+	int i, n, err;
+
+	if (!config_setting_is_list(s))
+		return bad(l, s, NULL, "expected a list ( { name = \"...\"; password = "
+			   "\"...\"; } ), got %s", type_name(s));
+	n = config_setting_length(s);
+	a->users = calloc((size_t)n + 1, sizeof(*a->users));
+	if (!a->users)
+		return oom(l);
+	for (i = 0; i < n; i++) {
+		const config_setting_t *u = config_setting_get_elem(s, (unsigned int)i);
+		struct user_cfg *uc = &a->users[i];
+
+		if ((err = want_group(l, u)) || (err = check_keys(l, u, keys)))
+			return err;
+		a->nusers++;
+		if ((err = user_field(l, u, "name", &uc->name)) ||
+		    (err = user_field(l, u, "password", &uc->password)))
+			return err;
+		for (int j = 0; j < i; j++)
+			if (!strcmp(a->users[j].name, uc->name))
+				return bad(l, config_setting_get_member(u, "name"), NULL,
+					   "user \"%s\" is defined twice", uc->name);
+		if (a->secret && looks_ephemeral(uc->name))
+			return bad(l, config_setting_get_member(u, "name"), NULL,
+				   "\"%s\" has the form of a time-limited username, which is "
+				   "checked against auth.secret instead", uc->name);
+	}
+	return 0;
+}
+
+static int load_auth(struct loader *l, const config_setting_t *g)
+{
+	static const char *const keys[] = { "users", "users_file", "secret", "nonce_lifetime",
+					    NULL };
+	struct auth_cfg *a = &l->c->auth;
+	const config_setting_t *s;
+	const char *v;
+	int err;
+
+	if ((err = want_group(l, g)) || (err = check_keys(l, g, keys)))
+		return err;
+	if ((err = get_string(l, g, "secret", &v, &s)) < 0)
+		return err;
+	if (err && *v && (err = dup_string(l, v, &a->secret)))
+		return err;
+	if ((err = get_string(l, g, "users_file", &v, &s)) < 0)
+		return err;
+	if (err && *v && (err = dup_string(l, v, &a->users_file)))
+		return err;
+	if ((err = get_uint(l, g, "nonce_lifetime", 1, MAX_LIFETIME, &a->nonce_lifetime)))
+		return err;
+	s = config_setting_get_member(g, "users");
+	return s ? load_users(l, s) : 0;
+}
+
+static int load_cidrs(struct loader *l, const config_setting_t *g, const char *key,
+		      bool is_allow)
+{
+	const config_setting_t *s = config_setting_get_member(g, key);
+	int i, n, err;
+
+	if (!s)
+		return 0;
+	n = str_count(l, s);
+	if (n < 0)
+		return n;
+	for (i = 0; i < n; i++) {
+		const config_setting_t *e = str_at(s, i);
+		const char *v = config_setting_get_string(e);
+
+		err = peer_policy_add(&l->c->peers, is_allow, v);
+		if (err == -ENOMEM)
+			return oom(l);
+		if (err)
+			return bad(l, e, NULL, "\"%s\" is not a CIDR like \"203.0.113.0/24\" or "
+				   "\"2001:db8::/32\"", v);
+	}
+	return 0;
+}
+
+static int load_peers(struct loader *l, const config_setting_t *g)
+{
+	static const char *const keys[] = { "allow", "deny", NULL };
+	int err;
+
+	if ((err = want_group(l, g)) || (err = check_keys(l, g, keys)) ||
+	    (err = load_cidrs(l, g, "allow", true)))
+		return err;
+	return load_cidrs(l, g, "deny", false);
+}
+
+static int load_control(struct loader *l, const config_setting_t *g)
+{
+	static const char *const keys[] = { "socket", NULL };
+	const size_t max = sizeof(((struct sockaddr_un *)0)->sun_path) - 1;
+	const config_setting_t *s;
+	const char *v;
+	int err;
+
+	if ((err = want_group(l, g)) || (err = check_keys(l, g, keys)))
+		return err;
+	err = get_string(l, g, "socket", &v, &s);
+	if (err <= 0)
+		return err;
+	if (!*v)
+		return bad(l, s, NULL, "must not be empty");
+	if (strlen(v) > max)
+		return bad(l, s, NULL, "path of %zu bytes, at most %zu", strlen(v), max);
+	return dup_string(l, v, &l->c->control_socket);
+}
+
+static int load_log(struct loader *l, const config_setting_t *g)
+{
+	static const char *const keys[] = { "level", NULL };
+	const config_setting_t *s;
+	const char *v;
+	int err, lvl;
+
+	if ((err = want_group(l, g)) || (err = check_keys(l, g, keys)))
+		return err;
+	err = get_string(l, g, "level", &v, &s);
+	if (err <= 0)
+		return err;
+	lvl = log_level_parse(v);
+	if (lvl < 0)
+		return bad(l, s, NULL, "\"%s\" is not one of error, warn, info, debug", v);
+	l->c->log_level = lvl;
+	return 0;
+}
+
+/* Groups that later versions define: accepted, not read. */
+static int load_reserved(struct loader *l, const config_setting_t *g)
+{
+	return want_group(l, g);
+}
+
+static const struct section {
+	const char *name;
+	int (*load)(struct loader *l, const config_setting_t *s);
+} sections[] = {
+	{ "realm", load_realm },
+	{ "software", load_software },
+	{ "listen", load_listen },
+	{ "relay", load_relay },
+	{ "allocation", load_alloc },
+	{ "auth", load_auth },
+	{ "peers", load_peers },
+	{ "control", load_control },
+	{ "log", load_log },
+	{ "xdp", load_reserved },
+	{ "signaling", load_reserved },
+	{ "metrics", load_reserved },
+};
+
+#define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
+
+static int load_root(struct loader *l, const config_setting_t *root)
+{
+	const char *known = "realm, software, listen, relay, allocation, auth, peers, control, log";
+	int i, n = config_setting_length(root), err;
+	size_t k;
+
+	for (i = 0; i < n; i++) {
+		const config_setting_t *s = config_setting_get_elem(root, (unsigned int)i);
+
+		for (k = 0; k < NSECTIONS; k++)
+			if (!strcmp(config_setting_name(s), sections[k].name))
+				break;
+		if (k == NSECTIONS)
+			return bad(l, s, NULL, "unknown setting (known: %s)", known);
+		err = sections[k].load(l, s);
+		if (err)
+			return err;
+	}
+	if (!l->c->realm)
+		return fail(l, 0, "setting realm: missing (required, e.g. "
+			    "realm = \"example.org\";)");
+	return 0;
+}
+
+static void set_defaults(struct turnd_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->relay.autodetect = true;
+	c->relay.port_min = 49152;
+	c->relay.port_max = 65535;
+	c->alloc.default_lifetime = 600;
+	c->alloc.max_lifetime = 3600;
+	c->alloc.permission_lifetime = 300;
+	c->alloc.channel_lifetime = 600;
+	c->auth.nonce_lifetime = 600;
+	c->log_level = LOG_LVL_INFO;
+}
+
+/* Defaults that need memory or depend on nothing having been set. */
+static int fill_defaults(struct loader *l)
+{
+	struct turnd_config *c = l->c;
+	int err;
+
+	if (!c->software && (err = dup_string(l, DEFAULT_SOFTWARE, &c->software)))
+		return err;
+	if (!c->control_socket && (err = dup_string(l, DEFAULT_SOCKET, &c->control_socket)))
+		return err;
+	if (!c->nlisten) {
+		addr_parse("0.0.0.0", DEFAULT_PORT, &c->listen[0]);
+		c->nlisten = 1;
+	}
+	return 0;
+}
+
+static bool is_digit(char ch)
+{
+	return ch >= '0' && ch <= '9';
+}
+
+static bool is_xdigit(char ch)
+{
+	return is_digit(ch) || (ch >= 'a' && ch <= 'f') || (ch >= 'A' && ch <= 'F');
+}
+
+static bool is_name_start(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '*';
+}
+
+static bool is_name_char(char ch)
+{
+	return is_name_start(ch) || is_digit(ch) || ch == '-' || ch == '_';
+}
+
+/* Can buf[i] continue a float literal ("1.5e-3")? */
+static bool is_float_char(const char *buf, size_t i)
+{
+	if (is_digit(buf[i]) || buf[i] == '.' || (buf[i] | 0x20) == 'e')
+		return true;
+	return (buf[i] == '-' || buf[i] == '+') && (buf[i - 1] | 0x20) == 'e';
+}
+
+/* Does the integer literal of `digits` (no sign, no prefix) overflow int? */
+static bool int_overflows(const char *d, size_t n, bool hex, bool neg)
+{
+	unsigned long long v = 0;
+
+	while (n > 1 && *d == '0') {
+		d++;
+		n--;
+	}
+	if (n > (hex ? 8u : 10u))
+		return true;
+	for (size_t i = 0; i < n; i++)
+		v = v * (hex ? 16 : 10) +
+		    (unsigned long long)(is_digit(d[i]) ? d[i] - '0' : (d[i] | 0x20) - 'a' + 10);
+	if (hex)
+		return v > 0x7fffffffull;
+	return v > (neg ? 0x80000000ull : 0x7fffffffull);
+}
+
+/*
+ * The number token at buf[i] (an optional sign, then digits, hex or a float): returns its
+ * end, and *widen when it is a 32-bit integer literal that libconfig would wrap.
+ */
+static size_t scan_number(const char *buf, size_t len, size_t i, bool *widen)
+{
+	bool neg = false, hex = false;
+	size_t start;
+
+	*widen = false;
+	if (buf[i] == '-' || buf[i] == '+')
+		neg = buf[i++] == '-';
+	if (i + 2 < len && buf[i] == '0' && (buf[i + 1] | 0x20) == 'x' && is_xdigit(buf[i + 2])) {
+		hex = true;
+		i += 2;
+	}
+	start = i;
+	while (i < len && (hex ? is_xdigit(buf[i]) : is_digit(buf[i])))
+		i++;
+	if (!hex && i < len && (buf[i] == '.' || (buf[i] | 0x20) == 'e')) {
+		while (i < len && is_float_char(buf, i))
+			i++;
+		return i;
+	}
+	if (i < len && buf[i] == 'L')
+		return i;
+	*widen = i > start && int_overflows(buf + start, i - start, hex, neg);
+	return i;
+}
+
+/* End of the token at buf[i] that is not a number: string, comment, name or one byte. */
+static size_t skip_token(const char *buf, size_t len, size_t i)
+{
+	const char *end;
+
+	if (buf[i] == '"') {
+		for (i++; i < len && buf[i] != '"'; i++)
+			if (buf[i] == '\\' && i + 1 < len)
+				i++;
+		return i < len ? i + 1 : len;
+	}
+	if (buf[i] == '#' || (buf[i] == '/' && i + 1 < len && buf[i + 1] == '/')) {
+		end = memchr(buf + i, '\n', len - i);
+		return end ? (size_t)(end - buf) : len;
+	}
+	if (buf[i] == '/' && i + 1 < len && buf[i + 1] == '*') {
+		end = memmem(buf + i + 2, len - i - 2, "*/", 2);
+		return end ? (size_t)(end - buf) + 2 : len;
+	}
+	if (is_name_start(buf[i])) {
+		while (i < len && is_name_char(buf[i]))
+			i++;
+		return i;
+	}
+	return i + 1;
+}
+
+static unsigned int line_at(const char *buf, size_t i)
+{
+	unsigned int line = 1;
+
+	for (size_t k = 0; k < i; k++)
+		line += buf[k] == '\n';
+	return line;
+}
+
+/*
+ * libconfig 1.5 silently wraps an integer literal that does not fit 32 bits (4294967296
+ * reads as 0, so a quota would become "unlimited"). Copy the text into *out, appending the
+ * 64-bit suffix L to each such literal so that the range checks see its real value (or
+ * INT64_MAX). Also refuse NUL bytes (libconfig would stop reading there) and @include (an
+ * included file would skip this pass, and is not worth its surprises).
+ */
+static int prepare_text(struct loader *l, const char *buf, size_t len, char **out)
+{
+	const char *nul = memchr(buf, 0, len);
+	size_t i = 0, next, n = 0;
+	bool widen;
+	char *o;
+
+	if (nul)
+		return fail(l, line_at(buf, (size_t)(nul - buf)), "NUL byte in the file");
+	o = malloc(len + len / 8 + 2);	/* a widened literal has at least 10 characters */
+	if (!o)
+		return oom(l);
+	while (i < len) {
+		widen = false;
+		if (buf[i] == '@') {
+			free(o);
+			return fail(l, line_at(buf, i), "@include is not supported: keep the "
+				    "configuration in one file (users can go in auth.users_file)");
+		}
+		if (is_digit(buf[i]) ||
+		    ((buf[i] == '-' || buf[i] == '+' || buf[i] == '.') && i + 1 < len &&
+		     is_digit(buf[i + 1])))
+			next = scan_number(buf, len, i, &widen);
+		else
+			next = skip_token(buf, len, i);
+		memcpy(o + n, buf + i, next - i);
+		n += next - i;
+		if (widen)
+			o[n++] = 'L';
+		i = next;
+	}
+	o[n] = 0;
+	*out = o;
+	return 0;
+}
+
+int config_load_buf(const char *buf, size_t len, const char *name, struct turnd_config *c,
+		    char *err, size_t errlen)
+{
+	struct loader l = { .name = name, .err = err, .errlen = errlen, .c = c };
+	char *text = NULL;
+	config_t cfg;
+	int ret;
+
+	set_defaults(c);
+	if (err && errlen)
+		err[0] = 0;
+	config_init(&cfg);
+	ret = prepare_text(&l, buf, len, &text);
+	if (ret)
+		goto out;
+	if (!config_read_string(&cfg, text)) {
+		ret = fail(&l, (unsigned int)config_error_line(&cfg), "%s",
+			   config_error_text(&cfg) ? config_error_text(&cfg) : "parse error");
+		goto out;
+	}
+	c->path = strdup(name);
+	if (!c->path) {
+		ret = oom(&l);
+		goto out;
+	}
+	ret = load_root(&l, config_root_setting(&cfg));
+	if (!ret)
+		ret = fill_defaults(&l);
+out:
+	config_destroy(&cfg);
+	free(text);
+	if (ret)
+		config_free(c);
+	return ret;
+}
+
+/* Read all of path (at most MAX_FILE_SIZE bytes) into a malloc'd *buf. */
+static int read_file(struct loader *l, const char *path, char **buf, size_t *len)
+{
+	size_t cap = 4096, n = 0;
+	char *b, *nb;
+	ssize_t r;
+	int fd, err;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		fail(l, 0, "cannot open: %s", strerror(-err));
+		return err;
+	}
+	b = malloc(cap);
+	if (!b) {
+		err = oom(l);
+		goto fail;
+	}
+	for (;;) {
+		if (n == cap) {
+			nb = realloc(b, cap * 2);
+			if (!nb) {
+				err = oom(l);
+				goto fail;
+			}
+			b = nb;
+			cap *= 2;
+		}
+		r = read(fd, b + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			err = -errno;
+			fail(l, 0, "cannot read: %s", strerror(-err));
+			goto fail;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+		if (n > MAX_FILE_SIZE) {
+			fail(l, 0, "larger than %u MiB", MAX_FILE_SIZE >> 20);
+			err = -EFBIG;
+			goto fail;
+		}
+	}
+	close(fd);
+	*buf = b;
+	*len = n;
+	return 0;
+fail:
+	free(b);
+	close(fd);
+	return err;
+}
+
+int config_load(const char *path, struct turnd_config *c, char *err, size_t errlen)
+{
+	struct loader l = { .name = path, .err = err, .errlen = errlen, .c = c };
+	char *buf = NULL;
+	size_t len = 0;
+	int ret;
+
+	memset(c, 0, sizeof(*c));
+	ret = read_file(&l, path, &buf, &len);
+	if (ret)
+		return ret;
+	ret = config_load_buf(buf, len, path, c, err, errlen);
+	free(buf);
+	return ret;
+}
+
+void config_free(struct turnd_config *c)
+{
+	size_t i;
+
+	free(c->path);
+	free(c->realm);
+	free(c->software);
+	free(c->control_socket);
+	for (i = 0; i < c->auth.nusers; i++) {
+		free(c->auth.users[i].name);
+		free(c->auth.users[i].password);
+	}
+	free(c->auth.users);
+	free(c->auth.users_file);
+	free(c->auth.secret);
+	peer_policy_free(&c->peers);
+	memset(c, 0, sizeof(*c));
+}

@@ -1,0 +1,79 @@
+/* config.h - turnd's configuration file (libconfig): load, validate, free. */
+#ifndef TURND_CONFIG_H
+#define TURND_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "policy.h"
+
+#define CONFIG_MAX_LISTEN 16
+
+struct user_cfg {
+	char *name;
+	char *password;
+};
+
+/* relay = { address = "auto" | "IP" | [ "IPv4", "IPv6" ]; external = ...; ports = "lo-hi"; } */
+struct relay_cfg {
+	bool autodetect;	/* address = "auto": the default routes' source addresses */
+	sockaddr_u addr[2];	/* at most one IPv4 and one IPv6 (port 0) */
+	int naddr;
+	sockaddr_u external[2];	/* advertised instead of addr (behind NAT), same families */
+	int nexternal;
+	uint16_t port_min, port_max;
+};
+
+/* allocation = { default_lifetime; max_lifetime; permission_lifetime; channel_lifetime; ... } */
+struct alloc_cfg {
+	uint32_t default_lifetime;	/* 600 */
+	uint32_t max_lifetime;		/* 3600 */
+	uint32_t permission_lifetime;	/* 300 */
+	uint32_t channel_lifetime;	/* 600 */
+	uint32_t max_per_user;		/* 0 = unlimited; over it: 486 */
+	uint32_t max_total;		/* 0 = unlimited; over it: 486 */
+};
+
+/* auth = { users = ( { name; password; } ... ); users_file; secret; nonce_lifetime; } */
+struct auth_cfg {
+	struct user_cfg *users;
+	size_t nusers;
+	char *users_file;	/* NULL when unset */
+	char *secret;		/* NULL when unset or "" */
+	uint32_t nonce_lifetime;	/* 600 */
+};
+
+/*
+ * The whole file, owned by main and handed to each module piece by piece (no module
+ * reads another's section).
+ */
+struct turnd_config {
+	char *path;
+	char *realm;
+	char *software;		/* SOFTWARE attribute; "" sends none */
+	sockaddr_u listen[CONFIG_MAX_LISTEN];
+	int nlisten;
+	struct relay_cfg relay;
+	struct alloc_cfg alloc;
+	struct auth_cfg auth;
+	struct peer_policy peers;
+	char *control_socket;
+	int log_level;		/* enum log_level */
+};
+
+/*
+ * Load and validate path into *c. On error returns -EINVAL (or -errno for I/O) and writes
+ * one message "FILE:LINE: what is wrong" into err; *c is then empty (nothing to free).
+ */
+int config_load(const char *path, struct turnd_config *c, char *err, size_t errlen);
+/*
+ * The same on a file's contents already in memory (buf, len bytes, need not end in NUL);
+ * `name` stands for the file in messages and in c->path. For tests and the fuzzer.
+ */
+int config_load_buf(const char *buf, size_t len, const char *name, struct turnd_config *c,
+		    char *err, size_t errlen);
+void config_free(struct turnd_config *c);
+
+#endif

@@ -1,0 +1,24 @@
+/* control.h - the control socket: a Unix socket, one JSON request per line, one JSON answer. */
+#ifndef TURND_CONTROL_H
+#define TURND_CONTROL_H
+
+#include "loop.h"
+#include "turn.h"
+
+struct control;
+
+/*
+ * Listen on path (mode 0600; the parent directory is created 0750 if missing; a stale
+ * socket is replaced). Requests from a uid other than ours are refused. NULL on error (logged).
+ */
+struct control *control_new(struct loop *l, const char *path, struct turn_server *turn);
+void control_free(struct control *c);
+
+/*
+ * Answer one request line into out (NUL-terminated JSON + "\n"). Pure: no I/O.
+ * Returns the length written.
+ */
+size_t control_answer(struct turn_server *turn, uint64_t started_ms, const char *req, char *out,
+		      size_t cap);
+
+#endif

@@ -1,0 +1,199 @@
+/* main.c - turnd: command line, start-up, signals (SIGTERM stops, SIGHUP reloads), shutdown. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "config.h"
+#include "control.h"
+#include "log.h"
+#include "loop.h"
+#include "setup.h"
+#include "turn.h"
+#include "udp.h"
+#include "version.h"
+
+/* Everything a running daemon holds; lives on main's stack. */
+struct turnd {
+	struct turnd_config cfg;
+	struct auth *auth;
+	struct loop *loop;
+	struct udp *udp;
+	struct turn_server *turn;
+	struct control *ctl;
+	int sigfd;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: turnd [-c FILE] [--check-config] [-h] [-V]\n"
+		   "  -c, --config FILE   configuration file (default /etc/turnd/turnd.conf)\n"
+		   "  --check-config      validate the configuration and exit (0 ok, 2 bad)\n"
+		   "  -V, --version       print the version\n");
+}
+
+/* SIGHUP: re-read the file; swap users, secret and peer policy; keep every allocation. */
+static void reload(struct turnd *d)
+{
+	struct turnd_config nc;
+	struct auth *na;
+	char err[512];
+
+	if (config_load(d->cfg.path, &nc, err, sizeof(err))) {
+		pr_err("reload failed, keeping the running configuration: %s", err);
+		return;
+	}
+	na = setup_auth(&nc);
+	if (!na) {
+		pr_err("reload failed, keeping the running configuration: auth setup failed");
+		config_free(&nc);
+		return;
+	}
+	turn_set_auth(d->turn, na);
+	turn_set_policy(d->turn, &nc.peers);
+	auth_free(d->auth);
+	d->auth = na;
+	log_set_level(nc.log_level);
+	/* listeners and relay addresses need a restart; the rest of nc replaces cfg */
+	nc.nlisten = d->cfg.nlisten;
+	memcpy(nc.listen, d->cfg.listen, sizeof(nc.listen));
+	nc.relay = d->cfg.relay;
+	config_free(&d->cfg);
+	d->cfg = nc;
+	pr_info("reloaded config=%s users=%zu", d->cfg.path, auth_user_count(d->auth));
+}
+
+static void on_signal(void *arg, int fd, uint32_t events)
+{
+	struct turnd *d = arg;
+	struct signalfd_siginfo si;
+
+	(void)events;
+	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			reload(d);
+		} else {
+			pr_info("stopping signal=%s", strsignal((int)si.ssi_signo));
+			loop_stop(d->loop);
+		}
+	}
+}
+
+static int setup_signals(struct turnd *d)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	d->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (d->sigfd < 0) {
+		pr_err("signalfd failed: %s", strerror(errno));
+		return -errno;
+	}
+	return loop_add(d->loop, d->sigfd, EPOLLIN, on_signal, d);
+}
+
+static int start(struct turnd *d)
+{
+	struct turn_params tp;
+	struct turn_ops ops;
+
+	d->auth = setup_auth(&d->cfg);
+	if (!d->auth || setup_relay_addrs(&d->cfg.relay))
+		return -EINVAL;
+	d->loop = loop_new();
+	if (!d->loop || setup_signals(d))
+		return -ENOMEM;
+	d->udp = udp_new(d->loop, d->cfg.listen, d->cfg.nlisten, &d->cfg.relay);
+	if (!d->udp)
+		return -EADDRNOTAVAIL;
+	udp_ops(d->udp, &ops);
+	setup_turn_params(&d->cfg, &tp);
+	d->turn = turn_new(&tp, d->auth, &d->cfg.peers, loop_timers(d->loop), &ops);
+	if (!d->turn) {
+		pr_err("turn core: cannot allocate: %s", strerror(errno));
+		return -ENOMEM;
+	}
+	udp_attach(d->udp, d->turn);
+	d->ctl = control_new(d->loop, d->cfg.control_socket, d->turn);
+	if (!d->ctl)
+		return -EIO;
+	pr_info("started version=%s realm=%s users=%zu", TURND_VERSION, d->cfg.realm,
+		auth_user_count(d->auth));
+	return 0;
+}
+
+static void stop(struct turnd *d)
+{
+	control_free(d->ctl);
+	turn_free(d->turn);	/* releases allocations and their relay sockets */
+	udp_free(d->udp);
+	if (d->sigfd >= 0)
+		close(d->sigfd);
+	loop_free(d->loop);
+	auth_free(d->auth);
+	config_free(&d->cfg);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	const char *path = "/etc/turnd/turnd.conf";
+	struct turnd d = { .sigfd = -1 };
+	bool check = false;
+	char err[512];
+	int o, rc;
+
+	while ((o = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
+		switch (o) {
+		case 'c': path = optarg; break;
+		case 'C': check = true; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("turnd %s\n", TURND_VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (config_load(path, &d.cfg, err, sizeof(err))) {
+		fprintf(stderr, "turnd: %s\n", err);
+		return 2;
+	}
+	log_set_level(d.cfg.log_level);
+	if (check) {
+		struct auth *a = setup_auth(&d.cfg);
+
+		rc = a ? 0 : 2;
+		auth_free(a);
+		config_free(&d.cfg);
+		if (!rc)
+			printf("%s: configuration ok\n", path);
+		return rc;
+	}
+	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
+	rc = start(&d);
+	if (!rc)
+		rc = loop_run(d.loop);
+	stop(&d);
+	pr_info("stopped status=%s", rc ? "error" : "ok");
+	return rc ? 1 : 0;
+}

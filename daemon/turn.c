@@ -1,0 +1,363 @@
+/* turn.c - the TURN core's front: server object, request dispatch, authentication, replies. */
+#include "turn_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chandata.h"
+#include "log.h"
+
+struct turn_server *turn_new(const struct turn_params *p, struct auth *auth,
+			     const struct peer_policy *policy, struct timerq *tq,
+			     const struct turn_ops *ops)
+{
+	struct turn_server *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->p = *p;
+	s->software = p->software && *p->software ? strdup(p->software) : NULL;
+	s->txc = txcache_new();
+	if ((p->software && *p->software && !s->software) || !s->txc)
+		goto fail;
+	s->p.software = s->software;
+	s->auth = auth;
+	s->policy = policy;
+	s->tq = tq;
+	s->ops = *ops;
+	s->next_id = 1;
+	return s;
+fail:
+	txcache_free(s->txc);
+	free(s->software);
+	free(s);
+	errno = ENOMEM;
+	return NULL;
+}
+
+static void free_reservations(struct turn_server *s)
+{
+	while (s->reservations) {
+		struct reservation *rv = s->reservations;
+
+		s->reservations = rv->next;
+		timerq_del(s->tq, &rv->timer);
+		s->ops.relay_close(s->ops.ctx, rv->handle);
+		free(rv);
+	}
+}
+
+void turn_free(struct turn_server *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < TURN_BUCKETS; i++)
+		while (s->buckets[i])
+			turn_alloc_release(s->buckets[i], "shutdown");
+	free_reservations(s);
+	free(s->by_handle);
+	txcache_free(s->txc);
+	free(s->software);
+	free(s);
+}
+
+void turn_set_auth(struct turn_server *s, struct auth *auth)
+{
+	s->auth = auth;
+}
+
+void turn_set_policy(struct turn_server *s, const struct peer_policy *policy)
+{
+	s->policy = policy;
+}
+
+const struct turn_stats *turn_get_stats(const struct turn_server *s)
+{
+	return &s->st;
+}
+
+static uint32_t tuple_hash(const struct turn_tuple *t)
+{
+	return addr_hash(&t->client, addr_hash(&t->server, t->proto)) % TURN_BUCKETS;
+}
+
+struct allocation *turn_find(struct turn_server *s, const struct turn_tuple *t)
+{
+	struct allocation *a = s->buckets[tuple_hash(t)];
+
+	for (; a; a = a->next)
+		if (a->tuple.proto == t->proto && addr_equal(&a->tuple.client, &t->client) &&
+		    addr_equal(&a->tuple.server, &t->server))
+			return a;
+	return NULL;
+}
+
+void turn_reply_begin(struct req *r, struct stun_writer *w, uint16_t cls)
+{
+	stun_begin(w, r->s->out, sizeof(r->s->out), r->m->method, cls, r->m->tid);
+}
+
+/* Seal (integrity when authenticated, fingerprint when the request had one), send, cache. */
+void turn_reply_send(struct req *r, struct stun_writer *w)
+{
+	int len;
+
+	if (r->authed && r->s->software)
+		stun_put_str(w, STUN_A_SOFTWARE, r->s->software);
+	if (r->authed && r->sha256)
+		stun_put_integrity_sha256(w, r->key, sizeof(r->key));
+	else if (r->authed)
+		stun_put_integrity(w, r->key, sizeof(r->key));
+	if (r->m->fp >= 0)
+		stun_put_fingerprint(w);
+	len = stun_end(w);
+	if (len < 0) {
+		pr_err("reply dropped method=0x%03x reason=\"%s\"", r->m->method, strerror(-len));
+		return;
+	}
+	r->s->ops.send_client(r->s->ops.ctx, r->t, w->buf, (size_t)len);
+	if (r->m->cls == STUN_REQUEST)
+		txcache_put(r->s->txc, &r->t->client, r->m->tid, w->buf, (size_t)len, r->now->ms);
+}
+
+void turn_reply_error_ex(struct req *r, int code, const uint16_t *unknown, size_t nunknown)
+{
+	struct stun_writer w;
+	char ca[ADDR_STRLEN];
+
+	pr_debug("request refused method=0x%03x code=%d client=%s", r->m->method, code,
+		 addr_format(&r->t->client, ca, sizeof(ca)));
+	turn_reply_begin(r, &w, STUN_ERROR);
+	stun_put_error(&w, code, stun_reason(code));
+	if (nunknown)
+		stun_put_unknown(&w, unknown, nunknown);
+	if (code == 401 || code == 438) {
+		char nonce[AUTH_NONCE_LEN + 1];
+
+		auth_make_nonce(r->s->auth, r->now->wall_s, nonce);
+		stun_put_str(&w, STUN_A_REALM, auth_realm(r->s->auth));
+		stun_put_str(&w, STUN_A_NONCE, nonce);
+		r->authed = false;
+	}
+	turn_reply_send(r, &w);
+}
+
+void turn_reply_error(struct req *r, int code)
+{
+	turn_reply_error_ex(r, code, NULL, 0);
+}
+
+static void auth_failed(struct req *r, int code, const char *why)
+{
+	char ca[ADDR_STRLEN];
+
+	r->s->st.auth_failures++;
+	pr_info("auth failure client=%s user=\"%.64s\" reason=%s code=%d",
+		addr_format(&r->t->client, ca, sizeof(ca)), r->user, why, code);
+	turn_reply_error(r, code);
+}
+
+/* Try each candidate key; on success r->key holds the one that verified. */
+static bool verify_keys(struct req *r, uint8_t keys[][AUTH_KEY_LEN], int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (!stun_check_integrity(r->m, keys[i], AUTH_KEY_LEN)) {
+			memcpy(r->key, keys[i], AUTH_KEY_LEN);
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Long-term credential check (RFC 8489 9.2.4). Returns 0 when the request is
+ * authenticated; otherwise the error has been sent and -1 returned.
+ */
+static int authenticate(struct req *r)
+{
+	const struct stun_msg *m = r->m;
+	const struct stun_attr *u = stun_find(m, STUN_A_USERNAME);
+	const struct stun_attr *realm = stun_find(m, STUN_A_REALM);
+	const struct stun_attr *nonce = stun_find(m, STUN_A_NONCE);
+	uint8_t keys[4][AUTH_KEY_LEN];
+	int n;
+
+	if (m->mi < 0 && m->mi256 < 0) {
+		turn_reply_error(r, 401);	/* the normal first round trip */
+		return -1;
+	}
+	if (!u || !realm || !nonce || !u->len || u->len > AUTH_MAX_NAME) {
+		turn_reply_error(r, 400);
+		return -1;
+	}
+	memcpy(r->user, u->val, u->len);
+	r->user[u->len] = 0;
+	if (auth_check_nonce(r->s->auth, nonce->val, nonce->len, r->now->wall_s)) {
+		turn_reply_error(r, 438);
+		return -1;
+	}
+	n = auth_get_keys(r->s->auth, r->user, u->len, r->now->wall_s, keys, 4);
+	if (n == AUTH_EXPIRED) {
+		auth_failed(r, 401, "expired");
+		return -1;
+	}
+	if (n <= 0) {
+		auth_failed(r, 401, "unknown-user");
+		return -1;
+	}
+	if (!verify_keys(r, keys, n)) {
+		auth_failed(r, 401, "bad-integrity");
+		return -1;
+	}
+	r->authed = true;
+	r->sha256 = m->mi256 >= 0;
+	if (r->a && strcmp(r->a->user->name, r->user)) {
+		auth_failed(r, 441, "wrong-user");
+		return -1;
+	}
+	return 0;
+}
+
+static void binding(struct req *r)
+{
+	struct stun_writer w;
+
+	if (r->m->nunknown) {
+		turn_reply_error_ex(r, 420, r->m->unknown, r->m->nunknown);
+		return;
+	}
+	turn_reply_begin(r, &w, STUN_SUCCESS);
+	stun_put_xaddr(&w, STUN_A_XOR_MAPPED_ADDRESS, &r->t->client);
+	stun_put_addr(&w, STUN_A_MAPPED_ADDRESS, &r->t->client);
+	turn_reply_send(r, &w);
+}
+
+static void on_request(struct turn_server *s, const struct turn_tuple *t,
+		       const struct stun_msg *m, const struct turn_clock *now)
+{
+	struct req r = { .s = s, .t = t, .m = m, .now = now };
+	const uint8_t *cached;
+	size_t clen;
+
+	s->st.requests++;
+	cached = txcache_get(s->txc, &t->client, m->tid, &clen, now->ms);
+	if (cached) {
+		s->ops.send_client(s->ops.ctx, t, cached, clen);
+		return;
+	}
+	r.a = turn_find(s, t);
+	switch (m->method) {
+	case STUN_BINDING:
+		binding(&r);
+		return;
+	case TURN_ALLOCATE:
+	case TURN_REFRESH:
+	case TURN_CREATE_PERMISSION:
+	case TURN_CHANNEL_BIND:
+		break;
+	default:
+		turn_reply_error(&r, 400);
+		return;
+	}
+	if (authenticate(&r))
+		return;
+	if (m->nunknown) {
+		turn_reply_error_ex(&r, 420, m->unknown, m->nunknown);
+		return;
+	}
+	if (m->method == TURN_ALLOCATE)
+		turn_allocate(&r);
+	else if (!r.a)
+		turn_reply_error(&r, 437);
+	else if (m->method == TURN_REFRESH)
+		turn_refresh(&r);
+	else if (m->method == TURN_CREATE_PERMISSION)
+		turn_create_permission(&r);
+	else
+		turn_channel_bind(&r);
+}
+
+static void on_stun(struct turn_server *s, const struct turn_tuple *t, const uint8_t *buf,
+		    size_t len, const struct turn_clock *now)
+{
+	struct stun_msg m;
+
+	if (stun_decode(buf, len, &m)) {
+		s->st.drops[DROP_MALFORMED]++;
+		return;
+	}
+	if (m.cls == STUN_REQUEST)
+		on_request(s, t, &m, now);
+	else if (m.cls == STUN_INDICATION && m.method == TURN_SEND)
+		turn_send_indication(s, t, &m, now);
+	else
+		s->st.drops[DROP_UNEXPECTED]++;
+}
+
+void turn_on_client(struct turn_server *s, const struct turn_tuple *t, const uint8_t *buf,
+		    size_t len, const struct turn_clock *now)
+{
+	if (!len) {
+		s->st.drops[DROP_MALFORMED]++;
+		return;
+	}
+	switch (demux_first_byte(buf[0])) {
+	case DEMUX_STUN:
+		on_stun(s, t, buf, len, now);
+		break;
+	case DEMUX_CHANDATA:
+		turn_client_chandata(s, t, buf, len, now);
+		break;
+	default:
+		s->st.drops[DROP_MALFORMED]++;
+	}
+}
+
+static void alloc_info(const struct allocation *a, uint64_t now_ms, struct turn_alloc_info *ai)
+{
+	memset(ai, 0, sizeof(*ai));
+	ai->id = a->id;
+	snprintf(ai->user, sizeof(ai->user), "%s", a->user->name);
+	ai->tuple = a->tuple;
+	ai->nrelayed = a->nrelay;
+	for (int i = 0; i < a->nrelay; i++)
+		ai->relayed[i] = a->relayed[i];
+	ai->lifetime_left = a->expires > now_ms ? (uint32_t)((a->expires - now_ms) / 1000) : 0;
+	ai->npermissions = (size_t)a->nperms;
+	for (int i = 0; i < a->nchans; i++)
+		ai->nchannels += a->chans[i].expires > now_ms;
+	ai->pkts_c2p = a->pkts_c2p;
+	ai->bytes_c2p = a->bytes_c2p;
+	ai->pkts_p2c = a->pkts_p2c;
+	ai->bytes_p2c = a->bytes_p2c;
+}
+
+int turn_foreach_alloc(const struct turn_server *s, uint64_t now_ms,
+		       int (*fn)(const struct turn_alloc_info *ai, void *arg), void *arg)
+{
+	struct turn_alloc_info ai;
+	int rc;
+
+	for (size_t i = 0; i < TURN_BUCKETS; i++) {
+		for (const struct allocation *a = s->buckets[i]; a; a = a->next) {
+			alloc_info(a, now_ms, &ai);
+			rc = fn(&ai, arg);
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
+}
+
+int turn_kill_alloc(struct turn_server *s, uint64_t id)
+{
+	for (size_t i = 0; i < TURN_BUCKETS; i++)
+		for (struct allocation *a = s->buckets[i]; a; a = a->next)
+			if (a->id == id) {
+				turn_alloc_release(a, "killed");
+				return 0;
+			}
+	return -ENOENT;
+}

@@ -1,0 +1,128 @@
+/* turn.h - the TURN server state machine (RFC 8656): allocations, permissions, channels. No I/O. */
+#ifndef TURND_TURN_H
+#define TURND_TURN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "addr.h"
+#include "auth.h"
+#include "policy.h"
+#include "timerq.h"
+
+/* The 5-tuple a message arrived on. The core never sees a socket, only this. */
+struct turn_tuple {
+	sockaddr_u client;	/* remote address and port */
+	sockaddr_u server;	/* local address and port the client sent to */
+	uint8_t proto;		/* IPPROTO_UDP (TCP/TLS later) */
+	int lid;		/* the I/O layer's listener or connection id, echoed back */
+};
+
+/* Clocks: monotonic milliseconds for timers, UNIX seconds for REST credentials and nonces. */
+struct turn_clock {
+	uint64_t ms;
+	uint64_t wall_s;
+};
+
+/* Flags for relay_open. */
+#define TURN_RELAY_EVEN 0x1		/* the port must be even */
+#define TURN_RELAY_RESERVE_NEXT 0x2	/* also hold port + 1 for a later RESERVATION-TOKEN */
+
+/* What the core asks of the I/O layer. All calls are synchronous. */
+struct turn_ops {
+	void *ctx;
+	/*
+	 * Open a relayed transport address of family af (AF_INET/AF_INET6) on a free port of
+	 * the configured range. *addr gets the address to advertise. With
+	 * TURN_RELAY_RESERVE_NEXT, *next_handle and *next_addr get port + 1, held open.
+	 * Returns a handle >= 0 (small, like an fd), -EAFNOSUPPORT when the server has no
+	 * relay address of that family, -EADDRINUSE when no port is free, or another -errno.
+	 */
+	int (*relay_open)(void *ctx, int af, unsigned flags, sockaddr_u *addr, int *next_handle,
+			  sockaddr_u *next_addr);
+	void (*relay_close)(void *ctx, int handle);
+	/* Send to a client on the tuple it used. */
+	void (*send_client)(void *ctx, const struct turn_tuple *t, const uint8_t *buf, size_t len);
+	/* Send from a relayed address (handle) to a peer. */
+	void (*send_peer)(void *ctx, int handle, const sockaddr_u *peer, const uint8_t *buf,
+			  size_t len, bool dont_fragment);
+};
+
+struct turn_params {
+	const char *software;		/* SOFTWARE attribute value, NULL or "" for none */
+	uint32_t default_lifetime;	/* s */
+	uint32_t max_lifetime;
+	uint32_t perm_lifetime;
+	uint32_t chan_lifetime;
+	uint32_t max_per_user;		/* 0 = unlimited */
+	uint32_t max_total;
+	bool legacy_channels;		/* accept RFC 5766 channels 0x5000-0x7FFE too */
+};
+
+/* Drop reasons, counted in turn_stats.drops[]. */
+enum turn_drop {
+	DROP_MALFORMED,		/* not STUN/ChannelData, or fails to decode */
+	DROP_NO_ALLOCATION,	/* ChannelData or Send indication on a tuple without one */
+	DROP_NO_CHANNEL,	/* ChannelData on an unbound channel */
+	DROP_NO_PERMISSION,	/* peer data or Send without a permission */
+	DROP_POLICY,		/* Send to a refused peer */
+	DROP_UNEXPECTED,	/* responses, unknown indications */
+	DROP_NR
+};
+
+struct turn_stats {
+	uint64_t allocations;		/* live */
+	uint64_t permissions;
+	uint64_t channels;
+	uint64_t allocs_created;	/* totals since start */
+	uint64_t allocs_expired;
+	uint64_t requests;
+	uint64_t auth_failures;
+	uint64_t pkts_c2p, bytes_c2p;	/* relayed in userspace */
+	uint64_t pkts_p2c, bytes_p2c;
+	uint64_t drops[DROP_NR];
+};
+
+/* One allocation as the control plane sees it (a copy). */
+struct turn_alloc_info {
+	uint64_t id;
+	char user[AUTH_MAX_NAME + 1];
+	struct turn_tuple tuple;
+	sockaddr_u relayed[2];
+	int nrelayed;
+	uint32_t lifetime_left;		/* s */
+	size_t npermissions, nchannels;
+	uint64_t pkts_c2p, bytes_c2p, pkts_p2c, bytes_p2c;
+};
+
+struct turn_server;
+
+/*
+ * Create a server. auth and policy are borrowed (swap them with turn_set_auth /
+ * turn_set_policy on reload); timers go on tq, which the event loop runs. NULL + errno
+ * on failure.
+ */
+struct turn_server *turn_new(const struct turn_params *p, struct auth *auth,
+			     const struct peer_policy *policy, struct timerq *tq,
+			     const struct turn_ops *ops);
+/* Release every allocation (closing relays) and free the server. */
+void turn_free(struct turn_server *s);
+void turn_set_auth(struct turn_server *s, struct auth *auth);
+void turn_set_policy(struct turn_server *s, const struct peer_policy *policy);
+
+/* A datagram (STUN or ChannelData) from a client. */
+void turn_on_client(struct turn_server *s, const struct turn_tuple *t, const uint8_t *buf,
+		    size_t len, const struct turn_clock *now);
+/* A datagram from a peer arriving at a relayed address. */
+void turn_on_peer(struct turn_server *s, int handle, const sockaddr_u *peer, const uint8_t *buf,
+		  size_t len, const struct turn_clock *now);
+
+const struct turn_stats *turn_get_stats(const struct turn_server *s);
+/* Call fn for each allocation; stops early when fn returns non-zero (returned). */
+int turn_foreach_alloc(const struct turn_server *s, uint64_t now_ms,
+		       int (*fn)(const struct turn_alloc_info *ai, void *arg), void *arg);
+/* End allocation id now (relays closed). 0 or -ENOENT. */
+int turn_kill_alloc(struct turn_server *s, uint64_t id);
+
+#endif

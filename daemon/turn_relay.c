@@ -1,0 +1,357 @@
+/* turn_relay.c - permissions, channels and the userspace data path (Send/Data, ChannelData). */
+#include "turn_int.h"
+
+#include <netinet/in.h>
+#include <string.h>
+
+#include "chandata.h"
+#include "log.h"
+
+static struct perm *perm_find(struct allocation *a, const sockaddr_u *ip, uint64_t now_ms)
+{
+	for (int i = 0; i < a->nperms; i++)
+		if (a->perms[i].expires > now_ms && addr_equal_ip(&a->perms[i].ip, ip))
+			return &a->perms[i];
+	return NULL;
+}
+
+/* Install or refresh a permission for ip. Caller has checked there is room. */
+static void perm_install(struct allocation *a, const sockaddr_u *ip, uint64_t now_ms)
+{
+	uint64_t until = now_ms + a->srv->p.perm_lifetime * 1000ull;
+	struct perm *p = NULL;
+
+	for (int i = 0; i < a->nperms && !p; i++)
+		if (addr_equal_ip(&a->perms[i].ip, ip))
+			p = &a->perms[i];
+	if (!p) {
+		p = &a->perms[a->nperms++];
+		p->ip = *ip;
+		addr_set_port(&p->ip, 0);
+		a->srv->st.permissions++;
+	}
+	p->expires = until;
+}
+
+static bool perm_exists(const struct allocation *a, const sockaddr_u *ip)
+{
+	for (int i = 0; i < a->nperms; i++)
+		if (addr_equal_ip(&a->perms[i].ip, ip))
+			return true;
+	return false;
+}
+
+static struct chan *chan_by_num(struct allocation *a, uint16_t num)
+{
+	for (int i = 0; i < a->nchans; i++)
+		if (a->chans[i].num == num)
+			return &a->chans[i];
+	return NULL;
+}
+
+static struct chan *chan_by_peer(struct allocation *a, const sockaddr_u *peer)
+{
+	for (int i = 0; i < a->nchans; i++)
+		if (addr_equal(&a->chans[i].peer, peer))
+			return &a->chans[i];
+	return NULL;
+}
+
+static int relay_for(const struct allocation *a, int af)
+{
+	for (int i = 0; i < a->nrelay; i++)
+		if (a->relayed[i].sa.sa_family == af)
+			return a->relay[i];
+	return -1;
+}
+
+/* Expire permissions and channels whose time has come. True if anything changed. */
+bool turn_alloc_sweep(struct allocation *a, uint64_t now_ms)
+{
+	struct turn_server *s = a->srv;
+	bool changed = false;
+	int i = 0;
+
+	while (i < a->nperms) {
+		if (a->perms[i].expires > now_ms) {
+			i++;
+			continue;
+		}
+		a->perms[i] = a->perms[--a->nperms];
+		s->st.permissions--;
+		changed = true;
+	}
+	i = 0;
+	while (i < a->nchans) {
+		struct chan *c = &a->chans[i];
+
+		if (c->live && c->expires <= now_ms) {
+			c->live = false;
+			s->st.channels--;
+			changed = true;
+		}
+		if (!c->live && c->expires + TURN_CHAN_QUARANTINE_S * 1000ull <= now_ms) {
+			*c = a->chans[--a->nchans];
+			continue;
+		}
+		i++;
+	}
+	return changed;
+}
+
+static void log_refused(const struct req *r, const sockaddr_u *peer)
+{
+	char pa[ADDR_STRLEN], ca[ADDR_STRLEN];
+
+	pr_info("peer refused peer=%s client=%s user=\"%s\" reason=policy code=403",
+		addr_format_ip(peer, pa, sizeof(pa)), addr_format(&r->t->client, ca, sizeof(ca)),
+		r->user);
+}
+
+/*
+ * Read an XOR-PEER-ADDRESS and judge it: 0 ok, else the error code (400 malformed,
+ * 443 family without a relayed address, 403 refused by the peer policy).
+ */
+static int check_peer(struct req *r, const struct stun_attr *pa, sockaddr_u *peer)
+{
+	if (stun_get_xaddr(r->m, pa, peer))
+		return 400;
+	addr_unmap_v4(peer);
+	if (relay_for(r->a, peer->sa.sa_family) < 0)
+		return 443;
+	if (!peer_allowed(r->s->policy, peer)) {
+		log_refused(r, peer);
+		return 403;
+	}
+	return 0;
+}
+
+static void reply_ok(struct req *r)
+{
+	struct stun_writer w;
+
+	turn_reply_begin(r, &w, STUN_SUCCESS);
+	turn_reply_send(r, &w);
+}
+
+void turn_create_permission(struct req *r)
+{
+	struct allocation *a = r->a;
+	sockaddr_u peers[TURN_MAX_PERMS];
+	int n = 0, fresh = 0, code;
+
+	turn_alloc_sweep(a, r->now->ms);
+	for (size_t i = 0; i < r->m->nattrs; i++) {
+		const struct stun_attr *at = &r->m->attrs[i];
+
+		if (at->type != STUN_A_XOR_PEER_ADDRESS)
+			continue;
+		if (n == TURN_MAX_PERMS) {
+			turn_reply_error(r, 508);
+			return;
+		}
+		code = check_peer(r, at, &peers[n]);
+		if (code) {
+			turn_reply_error(r, code);
+			return;
+		}
+		fresh += !perm_exists(a, &peers[n]);
+		n++;
+	}
+	if (!n) {
+		turn_reply_error(r, 400);
+		return;
+	}
+	if (a->nperms + fresh > TURN_MAX_PERMS) {
+		turn_reply_error(r, 508);
+		return;
+	}
+	for (int i = 0; i < n; i++)
+		perm_install(a, &peers[i], r->now->ms);
+	turn_alloc_rearm(a, r->now->ms);
+	reply_ok(r);
+}
+
+/* RFC 8656 11.2: a number bound to another peer, or a peer bound to another number: 400. */
+static int bind_conflict(struct allocation *a, uint16_t num, const sockaddr_u *peer)
+{
+	struct chan *by_num = chan_by_num(a, num), *by_peer = chan_by_peer(a, peer);
+
+	if (by_num && !addr_equal(&by_num->peer, peer))
+		return 400;
+	if (by_peer && by_peer->num != num)
+		return 400;
+	if (!by_num && a->nchans == TURN_MAX_CHANS)
+		return 508;
+	if (!perm_exists(a, peer) && a->nperms == TURN_MAX_PERMS)
+		return 508;
+	return 0;
+}
+
+void turn_channel_bind(struct req *r)
+{
+	const struct stun_attr *ca = stun_find(r->m, STUN_A_CHANNEL_NUMBER);
+	const struct stun_attr *pa = stun_find(r->m, STUN_A_XOR_PEER_ADDRESS);
+	struct allocation *a = r->a;
+	sockaddr_u peer;
+	struct chan *c;
+	uint16_t num;
+	int code;
+
+	turn_alloc_sweep(a, r->now->ms);
+	if (!ca || !pa || stun_get_channel(ca, &num) ||
+	    !(r->s->p.legacy_channels ? chan_valid(num) : chan_valid_strict(num))) {
+		pr_debug("channel bind malformed chan_attr=%d peer_attr=%d chan=0x%04x", !!ca,
+			 !!pa, ca && ca->len >= 2 ? ca->val[0] << 8 | ca->val[1] : 0);
+		turn_reply_error(r, 400);
+		return;
+	}
+	code = check_peer(r, pa, &peer);
+	if (!code)
+		code = bind_conflict(a, num, &peer);
+	if (code) {
+		turn_reply_error(r, code);
+		return;
+	}
+	c = chan_by_num(a, num);
+	if (!c) {
+		c = &a->chans[a->nchans++];
+		c->num = num;
+		c->peer = peer;
+		c->live = false;
+	}
+	if (!c->live) {
+		c->live = true;
+		r->s->st.channels++;
+	}
+	c->expires = r->now->ms + r->s->p.chan_lifetime * 1000ull;
+	perm_install(a, &peer, r->now->ms);
+	turn_alloc_rearm(a, r->now->ms);
+	reply_ok(r);
+}
+
+static void relay_to_peer(struct turn_server *s, struct allocation *a, const sockaddr_u *peer,
+			  const uint8_t *data, size_t len, bool df)
+{
+	int h = relay_for(a, peer->sa.sa_family);
+
+	s->ops.send_peer(s->ops.ctx, h, peer, data, len, df);
+	a->pkts_c2p++;
+	a->bytes_c2p += len;
+	s->st.pkts_c2p++;
+	s->st.bytes_c2p += len;
+}
+
+void turn_send_indication(struct turn_server *s, const struct turn_tuple *t,
+			  const struct stun_msg *m, const struct turn_clock *now)
+{
+	const struct stun_attr *pa = stun_find(m, STUN_A_XOR_PEER_ADDRESS);
+	const struct stun_attr *da = stun_find(m, STUN_A_DATA);
+	struct allocation *a = turn_find(s, t);
+	sockaddr_u peer;
+
+	if (!a) {
+		s->st.drops[DROP_NO_ALLOCATION]++;
+		return;
+	}
+	if (!pa || !da || stun_get_xaddr(m, pa, &peer)) {
+		s->st.drops[DROP_MALFORMED]++;
+		return;
+	}
+	addr_unmap_v4(&peer);
+	if (relay_for(a, peer.sa.sa_family) < 0 || !perm_find(a, &peer, now->ms)) {
+		s->st.drops[DROP_NO_PERMISSION]++;
+		return;
+	}
+	if (!peer_allowed(s->policy, &peer)) {
+		s->st.drops[DROP_POLICY]++;
+		return;
+	}
+	relay_to_peer(s, a, &peer, da->val, da->len, stun_find(m, STUN_A_DONT_FRAGMENT) != NULL);
+}
+
+void turn_client_chandata(struct turn_server *s, const struct turn_tuple *t, const uint8_t *buf,
+			  size_t len, const struct turn_clock *now)
+{
+	struct allocation *a = turn_find(s, t);
+	const uint8_t *data;
+	uint16_t num, dlen;
+	size_t used;
+	struct chan *c;
+
+	if (!a) {
+		s->st.drops[DROP_NO_ALLOCATION]++;
+		return;
+	}
+	if (chandata_parse(buf, len, t->proto != IPPROTO_UDP, &num, &data, &dlen, &used)) {
+		s->st.drops[DROP_MALFORMED]++;
+		return;
+	}
+	c = chan_by_num(a, num);
+	if (!c || !c->live || c->expires <= now->ms) {
+		s->st.drops[DROP_NO_CHANNEL]++;
+		return;
+	}
+	if (!perm_find(a, &c->peer, now->ms)) {
+		s->st.drops[DROP_NO_PERMISSION]++;
+		return;
+	}
+	relay_to_peer(s, a, &c->peer, data, dlen, false);
+}
+
+static void data_indication(struct turn_server *s, struct allocation *a, const sockaddr_u *peer,
+			    const uint8_t *buf, size_t len)
+{
+	struct stun_writer w;
+	uint8_t tid[STUN_TID_LEN];
+	uint64_t ctr = ++s->next_id ^ 0x5bd1e995a5a5a5a5ull;
+	int n;
+
+	memcpy(tid, &ctr, sizeof(ctr));
+	memcpy(tid + 8, &a->id, 4);
+	stun_begin(&w, s->out, sizeof(s->out), TURN_DATA, STUN_INDICATION, tid);
+	stun_put_xaddr(&w, STUN_A_XOR_PEER_ADDRESS, peer);
+	stun_put(&w, STUN_A_DATA, buf, len);
+	n = stun_end(&w);
+	if (n < 0) {
+		s->st.drops[DROP_MALFORMED]++;
+		return;
+	}
+	s->ops.send_client(s->ops.ctx, &a->tuple, s->out, (size_t)n);
+}
+
+void turn_on_peer(struct turn_server *s, int handle, const sockaddr_u *from, const uint8_t *buf,
+		  size_t len, const struct turn_clock *now)
+{
+	struct allocation *a = handle >= 0 && (size_t)handle < s->nhandles ? s->by_handle[handle]
+									    : NULL;
+	sockaddr_u peer = *from;
+	struct chan *c;
+	int n;
+
+	if (!a) {
+		s->st.drops[DROP_NO_ALLOCATION]++;
+		return;
+	}
+	addr_unmap_v4(&peer);
+	if (!perm_find(a, &peer, now->ms)) {
+		s->st.drops[DROP_NO_PERMISSION]++;
+		return;
+	}
+	c = chan_by_peer(a, &peer);
+	if (c && c->live && c->expires > now->ms) {
+		n = chandata_build(s->out, sizeof(s->out), c->num, buf, len,
+				   a->tuple.proto != IPPROTO_UDP);
+		if (n < 0) {
+			s->st.drops[DROP_MALFORMED]++;
+			return;
+		}
+		s->ops.send_client(s->ops.ctx, &a->tuple, s->out, (size_t)n);
+	} else {
+		data_indication(s, a, &peer, buf, len);
+	}
+	a->pkts_p2c++;
+	a->bytes_p2c += len;
+	s->st.pkts_p2c++;
+	s->st.bytes_p2c += len;
+}

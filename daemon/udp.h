@@ -1,0 +1,26 @@
+/* udp.h - the UDP transport: client listeners and relayed sockets, the core's turn_ops. */
+#ifndef TURND_UDP_H
+#define TURND_UDP_H
+
+#include "addr.h"
+#include "config.h"
+#include "loop.h"
+#include "turn.h"
+
+struct udp;
+
+/*
+ * Bind every listen address (wildcards get packet info so replies leave from the address
+ * the client used). relay: the resolved relay addresses (naddr > 0) and port range.
+ * Returns NULL and logs what failed.
+ */
+struct udp *udp_new(struct loop *l, const sockaddr_u *listen, int nlisten,
+		    const struct relay_cfg *relay);
+/* The callbacks the TURN core needs, bound to this transport. */
+void udp_ops(struct udp *u, struct turn_ops *ops);
+/* Start delivering datagrams to the core (call once it exists). */
+void udp_attach(struct udp *u, struct turn_server *turn);
+/* Close the listeners (relays are closed by the core through relay_close). */
+void udp_free(struct udp *u);
+
+#endif
