@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -245,6 +244,19 @@ static int get_uint(struct loader *l, const config_setting_t *g, const char *nam
 	return 0;
 }
 
+/* Member `name` of g as a boolean (true/false) into *out; left alone when absent. */
+static int get_bool(struct loader *l, const config_setting_t *g, const char *name, bool *out)
+{
+	const config_setting_t *s = config_setting_get_member(g, name);
+
+	if (!s)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+		return bad(l, s, NULL, "expected true or false, got %s", type_name(s));
+	*out = config_setting_get_bool(s);
+	return 0;
+}
+
 static int dup_string(struct loader *l, const char *v, char **out)
 {
 	*out = strdup(v);
@@ -466,7 +478,8 @@ static int load_relay(struct loader *l, const config_setting_t *g)
 static int load_alloc(struct loader *l, const config_setting_t *g)
 {
 	static const char *const keys[] = { "default_lifetime", "max_lifetime",
-		"permission_lifetime", "channel_lifetime", "max_per_user", "max_total", NULL };
+		"permission_lifetime", "channel_lifetime", "max_per_user", "max_total",
+		"legacy_channels", NULL };
 	struct alloc_cfg *a = &l->c->alloc;
 	const config_setting_t *s;
 	int err;
@@ -478,7 +491,8 @@ static int load_alloc(struct loader *l, const config_setting_t *g)
 			    &a->permission_lifetime)) ||
 	    (err = get_uint(l, g, "channel_lifetime", 1, MAX_LIFETIME, &a->channel_lifetime)) ||
 	    (err = get_uint(l, g, "max_per_user", 0, UINT32_MAX, &a->max_per_user)) ||
-	    (err = get_uint(l, g, "max_total", 0, UINT32_MAX, &a->max_total)))
+	    (err = get_uint(l, g, "max_total", 0, UINT32_MAX, &a->max_total)) ||
+	    (err = get_bool(l, g, "legacy_channels", &a->legacy_channels)))
 		return err;
 	if (a->default_lifetime <= a->max_lifetime)
 		return 0;
@@ -713,6 +727,7 @@ static void set_defaults(struct turnd_config *c)
 	c->alloc.max_lifetime = 3600;
 	c->alloc.permission_lifetime = 300;
 	c->alloc.channel_lifetime = 600;
+	c->alloc.legacy_channels = true;
 	c->auth.nonce_lifetime = 600;
 	c->log_level = LOG_LVL_INFO;
 }

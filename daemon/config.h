@@ -34,6 +34,7 @@ struct alloc_cfg {
 	uint32_t channel_lifetime;	/* 600 */
 	uint32_t max_per_user;		/* 0 = unlimited; over it: 486 */
 	uint32_t max_total;		/* 0 = unlimited; over it: 486 */
+	bool legacy_channels;		/* true: ChannelBind also takes RFC 5766's 0x5000-0x7FFE */
 };
 
 /* auth = { users = ( { name; password; } ... ); users_file; secret; nonce_lifetime; } */

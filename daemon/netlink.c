@@ -1,7 +1,6 @@
 /* netlink.c - rtnetlink queries through libmnl: the addresses the default routes leave from. */
 #include "netlink.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <libmnl/libmnl.h>
 #include <linux/if_addr.h>

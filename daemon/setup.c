@@ -76,5 +76,5 @@ void setup_turn_params(const struct turnd_config *c, struct turn_params *p)
 	p->chan_lifetime = c->alloc.channel_lifetime;
 	p->max_per_user = c->alloc.max_per_user;
 	p->max_total = c->alloc.max_total;
-	p->legacy_channels = true;	/* TODO(config): allocation.legacy_channels */
+	p->legacy_channels = c->alloc.legacy_channels;
 }

@@ -122,8 +122,8 @@ void turn_alloc_release(struct allocation *a, const char *why)
 	struct turn_server *s = a->srv;
 	char ca[ADDR_STRLEN];
 
-	pr_info("allocation %s id=%llu user=\"%s\" client=%s c2p_pkts=%llu p2c_pkts=%llu", why,
-		(unsigned long long)a->id, a->user->name,
+	pr_info("allocation released id=%llu reason=%s user=\"%s\" client=%s c2p_pkts=%llu "
+		"p2c_pkts=%llu", (unsigned long long)a->id, why, a->user->name,
 		addr_format(&a->tuple.client, ca, sizeof(ca)), (unsigned long long)a->pkts_c2p,
 		(unsigned long long)a->pkts_p2c);
 	timerq_del(s->tq, &a->timer);
