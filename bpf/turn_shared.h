@@ -1,0 +1,111 @@
+/* turn_shared.h - the one contract between the XDP fast path and turnd: map names, keys, values. */
+#ifndef TURN_SHARED_H
+#define TURN_SHARED_H
+
+/*
+ * Included by bpf/ (clang -target bpf) and by daemon/ (gcc): fixed-width types only, every
+ * struct padded explicitly so both sides agree byte for byte. Addresses are in network
+ * byte order; IPv4 uses the first 4 bytes of the 16 (the rest zero). Ports and channel
+ * numbers are in network byte order too, as on the wire. Times are CLOCK_MONOTONIC
+ * nanoseconds (bpf_ktime_get_ns), written by the daemon.
+ */
+#ifdef __BPF__
+#include <linux/types.h>
+#else
+#include <linux/types.h>
+#endif
+
+#define TURN_MAP_C2P "turn_c2p"		/* client ChannelData -> peer */
+#define TURN_MAP_P2C "turn_p2c"		/* peer datagram -> client ChannelData */
+#define TURN_MAP_PERM "turn_perm"	/* permissions (relay, peer IP) */
+#define TURN_MAP_STATS "turn_stats"	/* per-CPU counters per allocation */
+#define TURN_MAP_DROPS "turn_drops"	/* per-CPU counters per reason */
+
+#define TURN_MAX_BINDINGS 131072	/* entries in c2p and p2c (one per channel) */
+#define TURN_MAX_PERMS 262144		/* entries in perm */
+#define TURN_MAX_ALLOCS 131072		/* entries in stats */
+
+#define TURN_AF_INET 4
+#define TURN_AF_INET6 6
+
+/* Client -> server listener, ChannelData on `channel`. */
+struct turn_c2p_key {
+	__u8 client[16];
+	__u8 listener[16];
+	__be16 client_port;
+	__be16 listener_port;
+	__be16 channel;
+	__u8 family;		/* TURN_AF_INET or TURN_AF_INET6: of client and listener */
+	__u8 pad;
+};
+
+struct turn_c2p_val {
+	__u8 relay[16];		/* relayed address the packet leaves from */
+	__u8 peer[16];
+	__be16 relay_port;
+	__be16 peer_port;
+	__u8 family;		/* of relay and peer (may differ from the client's) */
+	__u8 pad[3];
+	__u64 alloc_id;
+	__u64 expires_ns;	/* min(channel, permission, allocation) expiry */
+};
+
+/* Peer -> relayed address, for a peer with a bound channel. */
+struct turn_p2c_key {
+	__u8 relay[16];
+	__u8 peer[16];
+	__be16 relay_port;
+	__be16 peer_port;
+	__u8 family;
+	__u8 pad[3];
+};
+
+struct turn_p2c_val {
+	__u8 listener[16];	/* the server address the client talks to */
+	__u8 client[16];
+	__be16 listener_port;
+	__be16 client_port;
+	__be16 channel;
+	__u8 family;		/* of listener and client */
+	__u8 pad;
+	__u64 alloc_id;
+	__u64 expires_ns;
+};
+
+/* A permission: peer IP (any port) may send to relay:relay_port. */
+struct turn_perm_key {
+	__u8 relay[16];
+	__u8 peer[16];
+	__be16 relay_port;
+	__u8 family;
+	__u8 pad;
+};
+
+struct turn_perm_val {
+	__u64 alloc_id;
+	__u64 expires_ns;
+};
+
+/* Per allocation, per CPU (PERCPU_HASH keyed by alloc_id). */
+struct turn_alloc_stats {
+	__u64 pkts_c2p;
+	__u64 bytes_c2p;	/* UDP payload bytes delivered to the peer */
+	__u64 pkts_p2c;
+	__u64 bytes_p2c;	/* UDP payload bytes received from the peer */
+};
+
+/* Index of turn_drops (PERCPU_ARRAY of __u64). */
+enum turn_xdp_counter {
+	TURN_XDP_PASS_STUN,		/* STUN and other non-ChannelData to a listener */
+	TURN_XDP_PASS_UNKNOWN,		/* ChannelData with no binding, or expired */
+	TURN_XDP_PASS_NOCHAN,		/* permitted peer without a channel: Data indication */
+	TURN_XDP_PASS_UNSUPPORTED,	/* fragments, IP options, ext headers, GSO, too big */
+	TURN_XDP_PASS_NOROUTE,		/* fib lookup failed / no neighbour */
+	TURN_XDP_DROP_NOPERM,		/* peer without permission (or expired) */
+	TURN_XDP_PASS_BADLEN,		/* ChannelData length does not match the datagram */
+	TURN_XDP_FWD_C2P,
+	TURN_XDP_FWD_P2C,
+	TURN_XDP_NR
+};
+
+#endif
