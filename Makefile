@@ -25,8 +25,8 @@ endif
 
 # Debian packages the build and the tests need.
 DEPS_BUILD := build-essential pkg-config clang llvm libbpf-dev libmnl-dev libconfig-dev \
-              libssl-dev bpftool
-DEPS_TEST  := coturn iproute2 ethtool valgrind perl procps psmisc
+              libssl-dev bpftool linux-libc-dev
+DEPS_TEST  := coturn iproute2 ethtool valgrind perl procps psmisc strace
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
 
 DAEMON_SRCS := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
@@ -73,6 +73,29 @@ $(BUILD)/tests/%.t: $(BUILD)/tests/unit/%.o $(BUILD)/libturnd.a
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/unit/%.o: CPPFLAGS += -Itests
+
+# --- bpf begin ---
+# XDP programs: bpf/X.bpf.c -> build/bpf/X.bpf.o -> build/X.skel.h (bpftool gen skeleton).
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -I/usr/include/x86_64-linux-gnu -Ibpf
+BPF_PROGS  := turn_xdp xdp_tx
+BPF_OBJS   := $(patsubst %,$(BUILD)/bpf/%.bpf.o,$(BPF_PROGS))
+BPF_SKELS  := $(patsubst %,$(BUILD)/%.skel.h,$(BPF_PROGS))
+
+# Keep the objects (not intermediates): bpftool prog load and the daemon's loader use them.
+.SECONDARY: $(BPF_OBJS)
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h)
+	@mkdir -p $(dir $@)
+	$(call msg,BPF,$<)
+	$(Q)clang $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)bpftool gen skeleton $< > $@
+
+$(BUILD)/tests/unit/test_xdp.o: $(BPF_SKELS)
+$(BUILD)/tests/test_xdp.t: $(BPF_SKELS)
+# --- bpf end ---
 
 tests: all $(TEST_BINS)
 

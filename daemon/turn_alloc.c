@@ -224,12 +224,16 @@ static int parse_allocate(const struct stun_msg *m, struct alloc_req *ar)
 	uint8_t proto;
 	int af;
 
+	if (!aaf)
+		aaf = stun_find(m, STUN_A_ADDITIONAL_ADDRESS_FAMILY_DRAFT);
 	memset(ar, 0, sizeof(*ar));
 	if (!rt || stun_get_transport(rt, &proto))
 		return 400;
 	if (proto != IPPROTO_UDP)
 		return 442;
-	if ((tok && (ep || raf)) || (raf && aaf) || (ep && aaf))
+	/* EVEN-PORT beside ADDITIONAL-ADDRESS-FAMILY (coturn's uclient -Z sends both) applies
+	 * to the first family only */
+	if ((tok && (ep || raf)) || (raf && aaf))
 		return 400;
 	ar->fam[0] = AF_INET;
 	ar->nfam = 1;
