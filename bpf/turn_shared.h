@@ -86,7 +86,11 @@ struct turn_perm_val {
 	__u64 expires_ns;
 };
 
-/* Per allocation, per CPU (PERCPU_HASH keyed by alloc_id). */
+/*
+ * Per allocation, per CPU (PERCPU_HASH keyed by alloc_id). The daemon creates the entry
+ * (zeroed) before it writes the allocation's first binding and deletes it after the last;
+ * the XDP program only adds to an existing entry and never creates one.
+ */
 struct turn_alloc_stats {
 	__u64 pkts_c2p;
 	__u64 bytes_c2p;	/* UDP payload bytes delivered to the peer */
@@ -96,16 +100,29 @@ struct turn_alloc_stats {
 
 /* Index of turn_drops (PERCPU_ARRAY of __u64). */
 enum turn_xdp_counter {
-	TURN_XDP_PASS_STUN,		/* STUN and other non-ChannelData to a listener */
+	TURN_XDP_PASS_STUN,		/* STUN (magic cookie), not to a relay port */
 	TURN_XDP_PASS_UNKNOWN,		/* ChannelData with no binding, or expired */
 	TURN_XDP_PASS_NOCHAN,		/* permitted peer without a channel: Data indication */
-	TURN_XDP_PASS_UNSUPPORTED,	/* fragments, IP options, ext headers, GSO, too big */
+	TURN_XDP_PASS_UNSUPPORTED,	/* fragments, IP options, ext headers, GSO, too big,
+					   truncated, cross-family binding, IPv6 UDP sum 0 */
 	TURN_XDP_PASS_NOROUTE,		/* fib lookup failed / no neighbour */
 	TURN_XDP_DROP_NOPERM,		/* peer without permission (or expired) */
-	TURN_XDP_PASS_BADLEN,		/* ChannelData length does not match the datagram */
+	TURN_XDP_PASS_BADLEN,		/* bound channel, length does not match the datagram */
 	TURN_XDP_FWD_C2P,
 	TURN_XDP_FWD_P2C,
+	TURN_XDP_PASS_OTHER,		/* not UDP/IP (ARP, TCP, VLAN...), other UDP */
 	TURN_XDP_NR
 };
+
+/*
+ * Settings of the XDP program, `const volatile` globals set through the skeleton's rodata
+ * before load: ttl (__u8, default 64: TTL / hop limit of forwarded packets),
+ * relay_port_min and relay_port_max (__u16, host order; both 0 = relay ports unknown, never
+ * drop), relay_any_addr (bool: any destination address is a relay address), and up to
+ * TURN_RELAY_ADDRS relay addresses relay_addr[i][16] with relay_family[i] (TURN_AF_*, 0 =
+ * unused slot). A datagram to a relay address and port from a peer without a live
+ * permission is dropped (TURN_XDP_DROP_NOPERM).
+ */
+#define TURN_RELAY_ADDRS 4
 
 #endif

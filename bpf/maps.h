@@ -1,0 +1,57 @@
+/* maps.h - the maps of the XDP fast path; names, keys, values and sizes come from turn_shared.h. */
+#ifndef TURN_MAPS_H
+#define TURN_MAPS_H
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#include "turn_shared.h"
+
+/*
+ * Hash maps are preallocated (no BPF_F_NO_PREALLOC) and sized to the limits, never LRU: an
+ * LRU map would evict live calls under pressure. The daemon sizes them down with
+ * bpf_map__set_max_entries() before load when its configured limits are smaller, and pins
+ * them; nothing here pins.
+ */
+
+/* Client ChannelData -> peer: one entry per bound channel, written by the daemon. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TURN_MAX_BINDINGS);
+	__type(key, struct turn_c2p_key);
+	__type(value, struct turn_c2p_val);
+} turn_c2p SEC(".maps");
+
+/* Peer datagram -> client ChannelData: the other direction of the same channel. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TURN_MAX_BINDINGS);
+	__type(key, struct turn_p2c_key);
+	__type(value, struct turn_p2c_val);
+} turn_p2c SEC(".maps");
+
+/* Permissions: a permitted peer without a channel goes to the daemon, others are dropped. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TURN_MAX_PERMS);
+	__type(key, struct turn_perm_key);
+	__type(value, struct turn_perm_val);
+} turn_perm SEC(".maps");
+
+/* Per allocation, per CPU: created (zeroed) and deleted by the daemon, only added to here. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, TURN_MAX_ALLOCS);
+	__type(key, __u64);
+	__type(value, struct turn_alloc_stats);
+} turn_stats SEC(".maps");
+
+/* Per reason, per CPU: enum turn_xdp_counter. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TURN_XDP_NR);
+	__type(key, __u32);
+	__type(value, __u64);
+} turn_drops SEC(".maps");
+
+#endif
