@@ -3,6 +3,7 @@
 #include "config_text.h"
 
 #include <errno.h>
+#include <net/if.h>
 #include <fcntl.h>
 #include <libconfig.h>
 #include <stdarg.h>
@@ -668,6 +669,65 @@ static int load_log(struct loader *l, const config_setting_t *g)
 	return 0;
 }
 
+static int xdp_mode_parse(const char *v)
+{
+	static const char *const names[] = { "auto", "native", "generic", "off" };
+
+	for (int i = 0; i < 4; i++)
+		if (!strcmp(v, names[i]))
+			return i;
+	return -EINVAL;
+}
+
+static int load_xdp_ifaces(struct loader *l, const config_setting_t *s, struct xdp_cfg *x)
+{
+	int n = str_count(l, s), err;
+
+	if (n < 0)
+		return n;
+	x->ifaces = calloc((size_t)n + 1, sizeof(*x->ifaces));
+	if (!x->ifaces)
+		return oom(l);
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = str_at(s, i);
+		const char *v = config_setting_get_string(e);
+
+		if (!*v || strlen(v) >= IF_NAMESIZE || strchr(v, '/'))
+			return bad(l, e, NULL, "\"%s\" is not an interface name", v);
+		if ((err = dup_string(l, v, &x->ifaces[i])))
+			return err;
+		x->nifaces++;
+	}
+	return 0;
+}
+
+static int load_xdp(struct loader *l, const config_setting_t *g)
+{
+	static const char *const keys[] = { "mode", "interfaces", "pin_path", "detach_on_exit",
+					    NULL };
+	struct xdp_cfg *x = &l->c->xdp;
+	const config_setting_t *s;
+	const char *v;
+	int err;
+
+	if ((err = want_group(l, g)) || (err = check_keys(l, g, keys)))
+		return err;
+	if ((err = get_string(l, g, "mode", &v, &s)) < 0)
+		return err;
+	if (err && (x->mode = xdp_mode_parse(v)) < 0)
+		return bad(l, s, NULL, "\"%s\" is not one of auto, native, generic, off", v);
+	if ((err = get_string(l, g, "pin_path", &v, &s)) < 0)
+		return err;
+	if (err && (!*v || *v != '/'))
+		return bad(l, s, NULL, "must be an absolute path");
+	if (err && (err = dup_string(l, v, &x->pin_path)))
+		return err;
+	if ((err = get_bool(l, g, "detach_on_exit", &x->detach_on_exit)))
+		return err;
+	s = config_setting_get_member(g, "interfaces");
+	return s ? load_xdp_ifaces(l, s, x) : 0;
+}
+
 /* Groups that later versions define: accepted, not read. */
 static int load_reserved(struct loader *l, const config_setting_t *g)
 {
@@ -687,7 +747,7 @@ static const struct section {
 	{ "peers", load_peers },
 	{ "control", load_control },
 	{ "log", load_log },
-	{ "xdp", load_reserved },
+	{ "xdp", load_xdp },
 	{ "signaling", load_reserved },
 	{ "metrics", load_reserved },
 };
@@ -742,6 +802,8 @@ static int fill_defaults(struct loader *l)
 	if (!c->software && (err = dup_string(l, DEFAULT_SOFTWARE, &c->software)))
 		return err;
 	if (!c->control_socket && (err = dup_string(l, DEFAULT_SOCKET, &c->control_socket)))
+		return err;
+	if (!c->xdp.pin_path && (err = dup_string(l, "/sys/fs/bpf/turnd", &c->xdp.pin_path)))
 		return err;
 	if (!c->nlisten) {
 		addr_parse("0.0.0.0", DEFAULT_PORT, &c->listen[0]);
@@ -887,6 +949,10 @@ void config_free(struct turnd_config *c)
 	free(c->auth.users);
 	free(c->auth.users_file);
 	free(c->auth.secret);
+	for (i = 0; i < c->xdp.nifaces; i++)
+		free(c->xdp.ifaces[i]);
+	free(c->xdp.ifaces);
+	free(c->xdp.pin_path);
 	peer_policy_free(&c->peers);
 	memset(c, 0, sizeof(*c));
 }

@@ -46,6 +46,17 @@ struct auth_cfg {
 	uint32_t nonce_lifetime;	/* 600 */
 };
 
+enum xdp_mode { XDP_MODE_AUTO, XDP_MODE_NATIVE, XDP_MODE_GENERIC, XDP_MODE_OFF };
+
+/* xdp = { mode = "auto"; interfaces = [ ]; pin_path = "/sys/fs/bpf/turnd"; detach_on_exit = false; } */
+struct xdp_cfg {
+	int mode;		/* enum xdp_mode; auto: native, else generic, else off */
+	char **ifaces;		/* empty: every interface holding a listen or relay address */
+	size_t nifaces;
+	char *pin_path;		/* bpffs directory for the pinned maps and links */
+	bool detach_on_exit;	/* a clean shutdown removes what was pinned (default: keep) */
+};
+
 /*
  * The whole file, owned by main and handed to each module piece by piece (no module
  * reads another's section).
@@ -60,6 +71,7 @@ struct turnd_config {
 	struct alloc_cfg alloc;
 	struct auth_cfg auth;
 	struct peer_policy peers;
+	struct xdp_cfg xdp;
 	char *control_socket;
 	int log_level;		/* enum log_level */
 };

@@ -25,6 +25,37 @@ struct turn_clock {
 	uint64_t wall_s;
 };
 
+/* A permission: the peer IP (any port) may send to the relayed address. */
+struct turn_perm {
+	sockaddr_u ip;			/* port 0 */
+	uint64_t expires;		/* monotonic ms */
+};
+
+/* A channel binding. */
+struct turn_chan {
+	uint16_t num;
+	sockaddr_u peer;
+	uint64_t expires;		/* ms; after it the binding is idle but quarantined */
+	bool live;			/* bound and not expired */
+};
+
+/*
+ * An allocation's forwarding state, handed to the fast path after every change (the
+ * fast path mirrors it into the kernel's maps). Pointers are valid during the call only.
+ */
+struct turn_fwd {
+	uint64_t id;
+	const struct turn_tuple *tuple;
+	const int *relay;		/* relay handles; the I/O layer knows their local address */
+	const sockaddr_u *relayed;	/* as advertised (may be an external address) */
+	int nrelay;
+	uint64_t expires;		/* allocation expiry, ms */
+	const struct turn_perm *perms;
+	int nperms;
+	const struct turn_chan *chans;	/* includes idle (quarantined) ones: check live */
+	int nchans;
+};
+
 /* Flags for relay_open. */
 #define TURN_RELAY_EVEN 0x1		/* the port must be even */
 #define TURN_RELAY_RESERVE_NEXT 0x2	/* also hold port + 1 for a later RESERVATION-TOKEN */
@@ -47,6 +78,9 @@ struct turn_ops {
 	/* Send from a relayed address (handle) to a peer. */
 	void (*send_peer)(void *ctx, int handle, const sockaddr_u *peer, const uint8_t *buf,
 			  size_t len, bool dont_fragment);
+	/* Optional (NULL: no fast path). The allocation's state changed / it is gone. */
+	void (*fwd_sync)(void *ctx, const struct turn_fwd *f);
+	void (*fwd_release)(void *ctx, uint64_t id);
 };
 
 struct turn_params {

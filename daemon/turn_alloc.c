@@ -104,6 +104,26 @@ void turn_alloc_rearm(struct allocation *a, uint64_t now_ms)
 	timerq_set(a->srv->tq, &a->timer, when);
 }
 
+/* Tell the fast path (if any) the allocation's current forwarding state. */
+void turn_fwd_notify(struct allocation *a)
+{
+	struct turn_fwd f;
+
+	if (!a->srv->ops.fwd_sync)
+		return;
+	f.id = a->id;
+	f.tuple = &a->tuple;
+	f.relay = a->relay;
+	f.relayed = a->relayed;
+	f.nrelay = a->nrelay;
+	f.expires = a->expires;
+	f.perms = a->perms;
+	f.nperms = a->nperms;
+	f.chans = a->chans;
+	f.nchans = a->nchans;
+	a->srv->ops.fwd_sync(a->srv->ops.ctx, &f);
+}
+
 static void unlink_alloc(struct turn_server *s, struct allocation *a)
 {
 	uint32_t h = addr_hash(&a->tuple.client, addr_hash(&a->tuple.server, a->tuple.proto)) %
@@ -128,6 +148,8 @@ void turn_alloc_release(struct allocation *a, const char *why)
 		(unsigned long long)a->pkts_p2c);
 	timerq_del(s->tq, &a->timer);
 	unlink_alloc(s, a);
+	if (s->ops.fwd_release)
+		s->ops.fwd_release(s->ops.ctx, a->id);
 	for (int i = 0; i < a->nrelay; i++) {
 		turn_handle_bind(s, a->relay[i], NULL);
 		s->ops.relay_close(s->ops.ctx, a->relay[i]);
@@ -149,7 +171,8 @@ static void alloc_timer(struct timer *t, uint64_t now_ms)
 		turn_alloc_release(a, "expired");
 		return;
 	}
-	turn_alloc_sweep(a, now_ms);
+	if (turn_alloc_sweep(a, now_ms))
+		turn_fwd_notify(a);
 	turn_alloc_rearm(a, now_ms);
 }
 
@@ -405,6 +428,7 @@ void turn_allocate(struct req *r)
 	a->expires = r->now->ms + lifetime * 1000ull;
 	alloc_insert(s, a);
 	turn_alloc_rearm(a, r->now->ms);
+	turn_fwd_notify(a);
 	log_created(a, lifetime);
 	allocate_reply(r, a, lifetime, have_token ? token : NULL, addr_err);
 	return;
@@ -453,4 +477,5 @@ void turn_refresh(struct req *r)
 	}
 	a->expires = r->now->ms + lifetime * 1000ull;
 	turn_alloc_rearm(a, r->now->ms);
+	turn_fwd_notify(a);
 }

@@ -14,18 +14,6 @@
 #define TURN_RESERVATION_S 30		/* how long a RESERVATION-TOKEN holds its port */
 #define TURN_MAX_MSG 65600		/* largest message we build (Data indication) */
 
-struct perm {
-	sockaddr_u ip;			/* port ignored */
-	uint64_t expires;		/* ms */
-};
-
-struct chan {
-	uint16_t num;
-	sockaddr_u peer;
-	uint64_t expires;		/* ms; after it the binding is idle but quarantined */
-	bool live;			/* bound and not expired (counted in stats) */
-};
-
 struct user_count {
 	struct user_count *next;
 	uint32_t n;
@@ -43,9 +31,9 @@ struct allocation {
 	int relay[2];			/* handles, -1 when unused */
 	sockaddr_u relayed[2];
 	int nrelay;
-	struct perm perms[TURN_MAX_PERMS];
+	struct turn_perm perms[TURN_MAX_PERMS];
 	int nperms;
-	struct chan chans[TURN_MAX_CHANS];
+	struct turn_chan chans[TURN_MAX_CHANS];
 	int nchans;
 	struct timer timer;		/* fires at the earliest expiry inside */
 	struct turn_server *srv;
@@ -104,6 +92,7 @@ void turn_allocate(struct req *r);
 void turn_refresh(struct req *r);
 void turn_alloc_release(struct allocation *a, const char *why);
 void turn_alloc_rearm(struct allocation *a, uint64_t now_ms);
+void turn_fwd_notify(struct allocation *a);
 int turn_handle_bind(struct turn_server *s, int handle, struct allocation *a);
 
 /* turn_relay.c */

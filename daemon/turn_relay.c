@@ -7,7 +7,7 @@
 #include "chandata.h"
 #include "log.h"
 
-static struct perm *perm_find(struct allocation *a, const sockaddr_u *ip, uint64_t now_ms)
+static struct turn_perm *perm_find(struct allocation *a, const sockaddr_u *ip, uint64_t now_ms)
 {
 	for (int i = 0; i < a->nperms; i++)
 		if (a->perms[i].expires > now_ms && addr_equal_ip(&a->perms[i].ip, ip))
@@ -19,7 +19,7 @@ static struct perm *perm_find(struct allocation *a, const sockaddr_u *ip, uint64
 static void perm_install(struct allocation *a, const sockaddr_u *ip, uint64_t now_ms)
 {
 	uint64_t until = now_ms + a->srv->p.perm_lifetime * 1000ull;
-	struct perm *p = NULL;
+	struct turn_perm *p = NULL;
 
 	for (int i = 0; i < a->nperms && !p; i++)
 		if (addr_equal_ip(&a->perms[i].ip, ip))
@@ -41,7 +41,7 @@ static bool perm_exists(const struct allocation *a, const sockaddr_u *ip)
 	return false;
 }
 
-static struct chan *chan_by_num(struct allocation *a, uint16_t num)
+static struct turn_chan *chan_by_num(struct allocation *a, uint16_t num)
 {
 	for (int i = 0; i < a->nchans; i++)
 		if (a->chans[i].num == num)
@@ -49,7 +49,7 @@ static struct chan *chan_by_num(struct allocation *a, uint16_t num)
 	return NULL;
 }
 
-static struct chan *chan_by_peer(struct allocation *a, const sockaddr_u *peer)
+static struct turn_chan *chan_by_peer(struct allocation *a, const sockaddr_u *peer)
 {
 	for (int i = 0; i < a->nchans; i++)
 		if (addr_equal(&a->chans[i].peer, peer))
@@ -83,7 +83,7 @@ bool turn_alloc_sweep(struct allocation *a, uint64_t now_ms)
 	}
 	i = 0;
 	while (i < a->nchans) {
-		struct chan *c = &a->chans[i];
+		struct turn_chan *c = &a->chans[i];
 
 		if (c->live && c->expires <= now_ms) {
 			c->live = false;
@@ -169,13 +169,14 @@ void turn_create_permission(struct req *r)
 	for (int i = 0; i < n; i++)
 		perm_install(a, &peers[i], r->now->ms);
 	turn_alloc_rearm(a, r->now->ms);
+	turn_fwd_notify(a);
 	reply_ok(r);
 }
 
 /* RFC 8656 11.2: a number bound to another peer, or a peer bound to another number: 400. */
 static int bind_conflict(struct allocation *a, uint16_t num, const sockaddr_u *peer)
 {
-	struct chan *by_num = chan_by_num(a, num), *by_peer = chan_by_peer(a, peer);
+	struct turn_chan *by_num = chan_by_num(a, num), *by_peer = chan_by_peer(a, peer);
 
 	if (by_num && !addr_equal(&by_num->peer, peer))
 		return 400;
@@ -194,7 +195,7 @@ void turn_channel_bind(struct req *r)
 	const struct stun_attr *pa = stun_find(r->m, STUN_A_XOR_PEER_ADDRESS);
 	struct allocation *a = r->a;
 	sockaddr_u peer;
-	struct chan *c;
+	struct turn_chan *c;
 	uint16_t num;
 	int code;
 
@@ -227,6 +228,7 @@ void turn_channel_bind(struct req *r)
 	c->expires = r->now->ms + r->s->p.chan_lifetime * 1000ull;
 	perm_install(a, &peer, r->now->ms);
 	turn_alloc_rearm(a, r->now->ms);
+	turn_fwd_notify(a);
 	reply_ok(r);
 }
 
@@ -277,7 +279,7 @@ void turn_client_chandata(struct turn_server *s, const struct turn_tuple *t, con
 	const uint8_t *data;
 	uint16_t num, dlen;
 	size_t used;
-	struct chan *c;
+	struct turn_chan *c;
 
 	if (!a) {
 		s->st.drops[DROP_NO_ALLOCATION]++;
@@ -326,7 +328,7 @@ void turn_on_peer(struct turn_server *s, int handle, const sockaddr_u *from, con
 	struct allocation *a = handle >= 0 && (size_t)handle < s->nhandles ? s->by_handle[handle]
 									    : NULL;
 	sockaddr_u peer = *from;
-	struct chan *c;
+	struct turn_chan *c;
 	int n;
 
 	if (!a) {

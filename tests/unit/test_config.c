@@ -101,9 +101,10 @@ static const char full[] =
 	"\"2001:db8:dead::/48\" ]; };\n"					/* 13 */
 	"control = { socket = \"/tmp/turnd-test.sock\"; };\n"			/* 14 */
 	"log = { level = \"debug\"; };\n"					/* 15 */
-	"xdp = { mode = \"native\"; nested = { deeper = [ 1, 2 ]; }; };\n"	/* 16 */
-	"signaling = { };\n"							/* 17 */
-	"metrics = { listen = \"127.0.0.1:9100\"; };\n";			/* 18 */
+	"xdp = { mode = \"native\"; interfaces = [ \"eth0\", \"veth1\" ];\n"	/* 16 */
+	"  pin_path = \"/sys/fs/bpf/t\"; detach_on_exit = true; };\n"		/* 17 */
+	"signaling = { };\n"							/* 18 */
+	"metrics = { listen = \"127.0.0.1:9100\"; };\n";			/* 19 */
 
 static void test_full(void)
 {
@@ -159,6 +160,11 @@ static void test_full(void)
 	}
 	ok(str_is(c->control_socket, "/tmp/turnd-test.sock"), "control socket");
 	is_int(c->log_level, LOG_LVL_DEBUG, "log level debug");
+	is_int(c->xdp.mode, XDP_MODE_NATIVE, "xdp.mode native");
+	ok(c->xdp.nifaces == 2 && !strcmp(c->xdp.ifaces[0], "eth0") &&
+	   !strcmp(c->xdp.ifaces[1], "veth1"), "xdp.interfaces");
+	ok(!strcmp(c->xdp.pin_path, "/sys/fs/bpf/t"), "xdp.pin_path");
+	ok(c->xdp.detach_on_exit, "xdp.detach_on_exit");
 	config_free(c);
 	ok(cfg_is_empty(c), "config_free leaves it empty");
 }
@@ -193,6 +199,8 @@ static void test_defaults(void)
 	ok(!c->peers.nallow && !c->peers.ndeny, "no peer rules");
 	ok(str_is(c->control_socket, "/run/turnd/turnd.sock"), "control socket default");
 	is_int(c->log_level, LOG_LVL_INFO, "log level default info");
+	ok(c->xdp.mode == XDP_MODE_AUTO && !c->xdp.nifaces && !c->xdp.detach_on_exit &&
+	   str_is(c->xdp.pin_path, "/sys/fs/bpf/turnd"), "xdp defaults");
 	config_free(c);
 
 	/* Empty groups are the same as absent ones; "" means unset. */
@@ -311,6 +319,13 @@ static const struct bad_case bad_cases[] = {
 	  "auth.users[0].pw", "unknown setting" },
 	{ R "log = { level = \"info\"; colour = true; };\n", 2, "log.colour", "unknown" },
 	{ R "xdp = 1;\n", 2, "xdp", "expected a group" },
+	{ R "xdp = {\n mode = \"fast\";\n};\n", 3, "xdp.mode", "not one of auto" },
+	{ R "xdp = { interfaces = [ \"a/b\" ]; };\n", 2, "xdp.interfaces[0]", "not an interface" },
+	{ R "xdp = { interfaces = [ \"abcdefghijklmnopq\" ]; };\n", 2, "xdp.interfaces[0]",
+	  "not an interface" },
+	{ R "xdp = { pin_path = \"rel\"; };\n", 2, "xdp.pin_path", "absolute path" },
+	{ R "xdp = { detach_on_exit = \"yes\"; };\n", 2, "xdp.detach_on_exit",
+	  "expected true or false" },
 	{ R "metrics = [ 1 ];\n", 2, "metrics", "expected a group" },
 	/* wrong types */
 	{ "realm = 5;\n", 1, "realm", "expected a string, got an integer" },
