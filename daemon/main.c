@@ -57,7 +57,6 @@ static void reload(struct turnd *d)
 		return;
 	}
 	turn_set_auth(d->turn, na);
-	turn_set_policy(d->turn, &nc.peers);
 	auth_free(d->auth);
 	d->auth = na;
 	log_set_level(nc.log_level);
@@ -65,8 +64,10 @@ static void reload(struct turnd *d)
 	nc.nlisten = d->cfg.nlisten;
 	memcpy(nc.listen, d->cfg.listen, sizeof(nc.listen));
 	nc.relay = d->cfg.relay;
+	turn_set_policy(d->turn, &nc.peers);	/* old lists stay valid until freed below */
 	config_free(&d->cfg);
 	d->cfg = nc;
+	turn_set_policy(d->turn, &d->cfg.peers);	/* nc was a copy on this stack */
 	pr_info("reloaded config=%s users=%zu", d->cfg.path, auth_user_count(d->auth));
 }
 
