@@ -1,5 +1,9 @@
 # Makefile - build turnd, turnctl and the tests into build/; `make check`, `make run`, `make deps`.
+ifeq ($(SAN),1)
+BUILD    ?= build-san
+else
 BUILD    ?= build
+endif
 CC       ?= cc
 CFLAGS   ?= -O2 -g
 CONF     ?= turnd.conf
@@ -77,7 +81,7 @@ $(BUILD)/tests/unit/%.o: CPPFLAGS += -Itests
 # --- bpf begin ---
 # XDP programs: bpf/X.bpf.c -> build/bpf/X.bpf.o -> build/X.skel.h (bpftool gen skeleton).
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -I/usr/include/x86_64-linux-gnu -Ibpf
-BPF_PROGS  := turn_xdp xdp_tx
+BPF_PROGS  := turn_xdp xdp_tx xdp_pass
 BPF_OBJS   := $(patsubst %,$(BUILD)/bpf/%.bpf.o,$(BPF_PROGS))
 BPF_SKELS  := $(patsubst %,$(BUILD)/%.skel.h,$(BPF_PROGS))
 
@@ -97,7 +101,7 @@ $(BUILD)/tests/unit/test_xdp.o: $(BPF_SKELS)
 $(BUILD)/tests/test_xdp.t: $(BPF_SKELS)
 # --- bpf end ---
 
-tests: all $(TEST_BINS)
+tests: all $(TEST_BINS) $(BPF_OBJS)
 
 # Install what is missing (dpkg-query first, so a ready machine runs no apt-get).
 deps:
@@ -112,7 +116,8 @@ deps:
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory tests
-	prove -f --exec '' $(TEST_BINS) $(TEST_SCRIPTS)
+	TURND=$(abspath $(BUILD))/turnd TURNCTL=$(abspath $(BUILD))/turnctl TURND_SAN=$(SAN) \
+		prove -f --exec '' $(TEST_BINS) $(TEST_SCRIPTS)
 
 run: deps
 	$(Q)$(MAKE) --no-print-directory all

@@ -108,7 +108,7 @@ static int setup_signals(struct turnd *d)
 static int start(struct turnd *d)
 {
 	struct turn_params tp;
-	struct turn_ops ops;
+	struct turn_ops ops = { 0 };
 
 	d->auth = setup_auth(&d->cfg);
 	if (!d->auth || setup_relay_addrs(&d->cfg.relay))

@@ -352,6 +352,7 @@ static int relay_open(void *ctx, int af, unsigned flags, sockaddr_u *addr, int *
 
 void udp_ops(struct udp *u, struct turn_ops *ops)
 {
+	memset(ops, 0, sizeof(*ops));
 	ops->ctx = u;
 	ops->relay_open = relay_open;
 	ops->relay_close = relay_close;

@@ -15,6 +15,8 @@
 #                       reported as TODO under coturn.
 #   TURND_COTURN_ARGS   extra turnserver arguments (word-split) in coturn mode.
 #   TURND=PATH          the daemon binary (default $ROOT/build/turnd).
+#   TURNCTL=PATH        the admin CLI (default $ROOT/build/turnctl).
+#   TURND_SAN=1         TURND is an ASan/UBSan build (no valgrind around it).
 #   TURND_PREFIX        array, set by a script: a command line to run turnd under (valgrind).
 #   TURND_START_WAIT    seconds start_turnd waits for a STUN answer (default 5).
 #   TURND_STOP_WAIT     seconds stop_turnd waits for the exit after SIGTERM (default 5).
@@ -25,6 +27,7 @@ set -u -o pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 TURND=${TURND:-$ROOT/build/turnd}
+TURNCTL=${TURNCTL:-$ROOT/build/turnctl}
 TURND_IMPL=${TURND_IMPL:-turnd}
 TURND_START_WAIT=${TURND_START_WAIT:-5}
 TURND_STOP_WAIT=${TURND_STOP_WAIT:-5}
