@@ -256,13 +256,15 @@ static int parse_allocate(const struct stun_msg *m, struct alloc_req *ar)
 		return 442;
 	/* EVEN-PORT beside ADDITIONAL-ADDRESS-FAMILY (coturn's uclient -Z sends both) applies
 	 * to the first family only */
-	if ((tok && (ep || raf)) || (raf && aaf))
+	if ((tok && (ep || raf || aaf)) || (raf && aaf))
 		return 400;
 	ar->fam[0] = AF_INET;
 	ar->nfam = 1;
 	if (raf) {
-		if (stun_get_family(raf, &af))
-			return 440;
+		int err = stun_get_family(raf, &af);
+
+		if (err)
+			return err == -EAFNOSUPPORT ? 440 : 400;
 		ar->fam[0] = af;
 	}
 	if (aaf) {
@@ -393,8 +395,15 @@ void turn_allocate(struct req *r)
 	int code, addr_err = 0;
 	uint32_t lifetime;
 
+	if (r->a && !memcmp(r->a->alloc_tid, r->m->tid, STUN_TID_LEN)) {
+		/* a retransmission whose cached answer is gone: answer it again */
+		uint64_t left = r->a->expires > r->now->ms ? r->a->expires - r->now->ms : 0;
+
+		allocate_reply(r, r->a, (uint32_t)(left / 1000), NULL, 0);
+		return;
+	}
 	if (r->a) {
-		turn_reply_error(r, 437);	/* retransmissions were answered from the cache */
+		turn_reply_error(r, 437);
 		return;
 	}
 	code = parse_allocate(r->m, &ar);

@@ -62,7 +62,8 @@ struct turn_server {
 	struct allocation **by_handle;	/* relay handle -> allocation */
 	size_t nhandles;
 	struct reservation *reservations;
-	uint64_t next_id;
+	uint64_t next_id;		/* allocation ids */
+	uint64_t ind_seq;		/* Data indication transaction ids */
 	struct turn_stats st;
 	uint8_t out[TURN_MAX_MSG];	/* scratch for building messages */
 };

@@ -1,6 +1,7 @@
 /* turn_relay.c - permissions, channels and the userspace data path (Send/Data, ChannelData). */
 #include "turn_int.h"
 
+#include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
 
@@ -126,6 +127,15 @@ static int check_peer(struct req *r, const struct stun_attr *pa, sockaddr_u *pee
 	return 0;
 }
 
+/* Is peers[n] the same IP as one of peers[0..n-1]? */
+static bool seen_before(const sockaddr_u *peers, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (addr_equal_ip(&peers[i], &peers[n]))
+			return true;
+	return false;
+}
+
 static void reply_ok(struct req *r)
 {
 	struct stun_writer w;
@@ -155,7 +165,8 @@ void turn_create_permission(struct req *r)
 			turn_reply_error(r, code);
 			return;
 		}
-		fresh += !perm_exists(a, &peers[n]);
+		if (!perm_exists(a, &peers[n]) && !seen_before(peers, n))
+			fresh++;
 		n++;
 	}
 	if (!n) {
@@ -301,12 +312,13 @@ void turn_client_chandata(struct turn_server *s, const struct turn_tuple *t, con
 	relay_to_peer(s, a, &c->peer, data, dlen, false);
 }
 
-static void data_indication(struct turn_server *s, struct allocation *a, const sockaddr_u *peer,
-			    const uint8_t *buf, size_t len)
+/* Send peer data as a Data indication; -EMSGSIZE (counted) when it cannot fit one. */
+static int data_indication(struct turn_server *s, struct allocation *a, const sockaddr_u *peer,
+			   const uint8_t *buf, size_t len)
 {
 	struct stun_writer w;
 	uint8_t tid[STUN_TID_LEN];
-	uint64_t ctr = ++s->next_id ^ 0x5bd1e995a5a5a5a5ull;
+	uint64_t ctr = ++s->ind_seq ^ 0x5bd1e995a5a5a5a5ull;
 	int n;
 
 	memcpy(tid, &ctr, sizeof(ctr));
@@ -317,9 +329,10 @@ static void data_indication(struct turn_server *s, struct allocation *a, const s
 	n = stun_end(&w);
 	if (n < 0) {
 		s->st.drops[DROP_MALFORMED]++;
-		return;
+		return -EMSGSIZE;
 	}
 	s->ops.send_client(s->ops.ctx, &a->tuple, s->out, (size_t)n);
+	return 0;
 }
 
 void turn_on_peer(struct turn_server *s, int handle, const sockaddr_u *from, const uint8_t *buf,
@@ -349,8 +362,8 @@ void turn_on_peer(struct turn_server *s, int handle, const sockaddr_u *from, con
 			return;
 		}
 		s->ops.send_client(s->ops.ctx, &a->tuple, s->out, (size_t)n);
-	} else {
-		data_indication(s, a, &peer, buf, len);
+	} else if (data_indication(s, a, &peer, buf, len)) {
+		return;
 	}
 	a->pkts_p2c++;
 	a->bytes_p2c += len;
