@@ -98,6 +98,7 @@ $(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(Q)bpftool gen skeleton $< > $@
 
 $(BUILD)/tests/unit/test_xdp.o: $(BPF_SKELS)
+$(BUILD)/daemon/xdp_load.o: $(BPF_SKELS)
 $(BUILD)/tests/test_xdp.t: $(BPF_SKELS)
 # --- bpf end ---
 

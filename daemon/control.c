@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fastpath.h"
 #include "log.h"
 #include "version.h"
 
@@ -24,6 +25,7 @@
 struct control {
 	struct loop *loop;
 	struct turn_server *turn;
+	struct fastpath *fp;
 	int fd;
 	char *path;
 	uint64_t started_ms;
@@ -78,7 +80,50 @@ static void put(struct out *o, const char *fmt, ...)
 		o->len = o->cap - 1;
 }
 
-static void status(struct turn_server *turn, uint64_t started_ms, struct out *o)
+/* A JSON string of s (quotes, backslashes and control bytes escaped). */
+static void put_json_str(struct out *o, const char *s, size_t n)
+{
+	put(o, "\"");
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch == '"' || ch == '\\')
+			put(o, "\\%c", ch);
+		else if (ch < 0x20)
+			put(o, "\\u%04x", ch);
+		else
+			put(o, "%c", ch);
+	}
+	put(o, "\"");
+}
+
+/* "xdp":{"enabled":..,"interfaces":[lines],"counters":{..}} */
+static void status_xdp(struct fastpath *fp, struct out *o)
+{
+	static const char *const names[TURN_XDP_NR] = {
+		"pass_stun", "pass_unknown", "pass_nochan", "pass_unsupported", "pass_noroute",
+		"drop_noperm", "pass_badlen", "fwd_c2p", "fwd_p2c", "pass_other" };
+	uint64_t c[TURN_XDP_NR] = { 0 };
+	char desc[4096], *line, *save = NULL;
+	bool first = true;
+
+	put(o, ",\"xdp\":{\"enabled\":%s,\"interfaces\":[", fp ? "true" : "false");
+	fastpath_describe(fp, desc, sizeof(desc));
+	for (line = strtok_r(desc, "\n", &save); fp && line; line = strtok_r(NULL, "\n", &save)) {
+		put(o, "%s", first ? "" : ",");
+		put_json_str(o, line, strlen(line));
+		first = false;
+	}
+	put(o, "],\"counters\":{");
+	if (fp)
+		fastpath_counters(fp, c);
+	for (int i = 0; i < TURN_XDP_NR; i++)
+		put(o, "%s\"%s\":%llu", i ? "," : "", names[i], (unsigned long long)c[i]);
+	put(o, "}}");
+}
+
+static void status(struct turn_server *turn, struct fastpath *fp, uint64_t started_ms,
+		   struct out *o)
 {
 	const struct turn_stats *st = turn_get_stats(turn);
 	static const char *const drops[DROP_NR] = { "malformed", "no_allocation", "no_channel",
@@ -98,11 +143,13 @@ static void status(struct turn_server *turn, uint64_t started_ms, struct out *o)
 	    (unsigned long long)st->bytes_p2c);
 	for (int i = 0; i < DROP_NR; i++)
 		put(o, "%s\"%s\":%llu", i ? "," : "", drops[i], (unsigned long long)st->drops[i]);
-	put(o, "}}\n");
+	put(o, "}");
+	status_xdp(fp, o);
+	put(o, "}\n");
 }
 
-size_t control_answer(struct turn_server *turn, uint64_t started_ms, const char *req, char *buf,
-		      size_t cap)
+size_t control_answer(struct turn_server *turn, struct fastpath *fp, uint64_t started_ms,
+		      const char *req, char *buf, size_t cap)
 {
 	struct out o = { .buf = buf, .cap = cap };
 	char cmd[64];
@@ -111,7 +158,7 @@ size_t control_answer(struct turn_server *turn, uint64_t started_ms, const char 
 	if (err)
 		put(&o, "{\"ok\":false,\"error\":\"malformed request: expected {\\\"cmd\\\":\\\"...\\\"}\"}\n");
 	else if (!strcmp(cmd, "status"))
-		status(turn, started_ms, &o);
+		status(turn, fp, started_ms, &o);
 	else
 		put(&o, "{\"ok\":false,\"error\":\"unknown command\"}\n");
 	return o.len;
@@ -153,7 +200,7 @@ static void serve(struct control *c, int fd)
 	out = malloc(CONTROL_OUT_MAX);
 	if (!out)
 		return;
-	len = control_answer(c->turn, c->started_ms, req, out, CONTROL_OUT_MAX);
+	len = control_answer(c->turn, c->fp, c->started_ms, req, out, CONTROL_OUT_MAX);
 	for (size_t off = 0; off < len && (r = write(fd, out + off, len - off)) > 0;)
 		off += (size_t)r;
 	free(out);
@@ -187,7 +234,8 @@ static int make_dir(const char *path)
 	return err;
 }
 
-struct control *control_new(struct loop *l, const char *path, struct turn_server *turn)
+struct control *control_new(struct loop *l, const char *path, struct turn_server *turn,
+			    struct fastpath *fp)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct control *c = calloc(1, sizeof(*c));
@@ -199,6 +247,7 @@ struct control *control_new(struct loop *l, const char *path, struct turn_server
 	strcpy(sun.sun_path, path);
 	c->loop = l;
 	c->turn = turn;
+	c->fp = fp;
 	c->started_ms = loop_now_ms();
 	if (make_dir(path))
 		goto fail_free;

@@ -11,14 +11,16 @@ struct control;
  * Listen on path (mode 0600; the parent directory is created 0750 if missing; a stale
  * socket is replaced). Requests from a uid other than ours are refused. NULL on error (logged).
  */
-struct control *control_new(struct loop *l, const char *path, struct turn_server *turn);
+struct fastpath;
+struct control *control_new(struct loop *l, const char *path, struct turn_server *turn,
+			    struct fastpath *fp);
 void control_free(struct control *c);
 
 /*
  * Answer one request line into out (NUL-terminated JSON + "\n"). Pure: no I/O.
  * Returns the length written.
  */
-size_t control_answer(struct turn_server *turn, uint64_t started_ms, const char *req, char *out,
-		      size_t cap);
+size_t control_answer(struct turn_server *turn, struct fastpath *fp, uint64_t started_ms,
+		      const char *req, char *out, size_t cap);
 
 #endif

@@ -13,6 +13,7 @@
 #include "auth.h"
 #include "config.h"
 #include "control.h"
+#include "fastpath.h"
 #include "log.h"
 #include "loop.h"
 #include "setup.h"
@@ -27,15 +28,21 @@ struct turnd {
 	struct loop *loop;
 	struct udp *udp;
 	struct turn_server *turn;
+	struct fastpath *fp;
 	struct control *ctl;
+	struct timer gc;	/* drops expired map entries a previous run left */
 	int sigfd;
 };
 
+#define GC_INTERVAL_MS 60000
+
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: turnd [-c FILE] [--check-config] [-h] [-V]\n"
+	fprintf(f, "usage: turnd [-c FILE] [--check-config] [--detach-xdp] [-h] [-V]\n"
 		   "  -c, --config FILE   configuration file (default /etc/turnd/turnd.conf)\n"
 		   "  --check-config      validate the configuration and exit (0 ok, 2 bad)\n"
+		   "  --detach-xdp        detach the XDP program and remove the pins under\n"
+		   "                      xdp.pin_path, then exit (kernel forwarding stops)\n"
 		   "  -V, --version       print the version\n");
 }
 
@@ -87,6 +94,16 @@ static void on_signal(void *arg, int fd, uint32_t events)
 	}
 }
 
+static void on_gc(struct timer *t, uint64_t now_ms)
+{
+	struct turnd *d = container_of(t, struct turnd, gc);
+	int n = fastpath_gc(d->fp);
+
+	if (n > 0)
+		pr_info("xdp gc removed=%d reason=expired", n);
+	timerq_set(loop_timers(d->loop), &d->gc, now_ms + GC_INTERVAL_MS);
+}
+
 static int setup_signals(struct turnd *d)
 {
 	sigset_t set;
@@ -119,6 +136,12 @@ static int start(struct turnd *d)
 	d->udp = udp_new(d->loop, d->cfg.listen, d->cfg.nlisten, &d->cfg.relay);
 	if (!d->udp)
 		return -EADDRNOTAVAIL;
+	d->fp = fastpath_new(&d->cfg.xdp, &d->cfg.relay, d->cfg.listen, d->cfg.nlisten);
+	if (d->fp) {
+		timer_init(&d->gc, on_gc);
+		timerq_set(loop_timers(d->loop), &d->gc, loop_now_ms() + GC_INTERVAL_MS);
+	}
+	udp_set_fastpath(d->udp, d->fp);
 	udp_ops(d->udp, &ops);
 	setup_turn_params(&d->cfg, &tp);
 	d->turn = turn_new(&tp, d->auth, &d->cfg.peers, loop_timers(d->loop), &ops);
@@ -127,7 +150,7 @@ static int start(struct turnd *d)
 		return -ENOMEM;
 	}
 	udp_attach(d->udp, d->turn);
-	d->ctl = control_new(d->loop, d->cfg.control_socket, d->turn);
+	d->ctl = control_new(d->loop, d->cfg.control_socket, d->turn, d->fp);
 	if (!d->ctl)
 		return -EIO;
 	pr_info("started version=%s realm=%s users=%zu", TURND_VERSION, d->cfg.realm,
@@ -138,7 +161,12 @@ static int start(struct turnd *d)
 static void stop(struct turnd *d)
 {
 	control_free(d->ctl);
+	/* the kernel keeps forwarding through the pinned maps while turnd is away (unless
+	 * xdp.detach_on_exit): releasing allocations must not empty them */
+	if (d->udp)
+		udp_set_fastpath(d->udp, NULL);
 	turn_free(d->turn);	/* releases allocations and their relay sockets */
+	fastpath_free(d->fp);
 	udp_free(d->udp);
 	if (d->sigfd >= 0)
 		close(d->sigfd);
@@ -152,13 +180,14 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "check-config", no_argument, NULL, 'C' },
+		{ "detach-xdp", no_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
 	const char *path = "/etc/turnd/turnd.conf";
 	struct turnd d = { .sigfd = -1 };
-	bool check = false;
+	bool check = false, detach = false;
 	char err[512];
 	int o, rc;
 
@@ -166,6 +195,7 @@ int main(int argc, char **argv)
 		switch (o) {
 		case 'c': path = optarg; break;
 		case 'C': check = true; break;
+		case 'D': detach = true; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("turnd %s\n", TURND_VERSION); return 0;
 		default: usage(stderr); return 2;
@@ -180,6 +210,13 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_set_level(d.cfg.log_level);
+	if (detach) {
+		rc = fastpath_detach_all(d.cfg.xdp.pin_path);
+		if (rc >= 0)
+			printf("%s: detached %d XDP link(s), pins removed\n", d.cfg.xdp.pin_path, rc);
+		config_free(&d.cfg);
+		return rc < 0 ? 1 : 0;
+	}
 	if (check) {
 		struct auth *a = setup_auth(&d.cfg);
 

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "netlink.h"
@@ -77,4 +78,7 @@ void setup_turn_params(const struct turnd_config *c, struct turn_params *p)
 	p->max_per_user = c->alloc.max_per_user;
 	p->max_total = c->alloc.max_total;
 	p->legacy_channels = c->alloc.legacy_channels;
+	/* ids from the wall clock (ms << 12): a restarted turnd never reuses one whose
+	 * bindings a previous run may still have in the kernel */
+	p->first_id = ((uint64_t)time(NULL) * 1000) << 12;
 }

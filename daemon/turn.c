@@ -27,7 +27,7 @@ struct turn_server *turn_new(const struct turn_params *p, struct auth *auth,
 	s->policy = policy;
 	s->tq = tq;
 	s->ops = *ops;
-	s->next_id = 1;
+	s->next_id = p->first_id ? p->first_id : 1;
 	return s;
 fail:
 	txcache_free(s->txc);

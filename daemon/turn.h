@@ -92,6 +92,7 @@ struct turn_params {
 	uint32_t max_per_user;		/* 0 = unlimited */
 	uint32_t max_total;
 	bool legacy_channels;		/* accept RFC 5766 channels 0x5000-0x7FFE too */
+	uint64_t first_id;		/* first allocation id (0: 1); unique across restarts */
 };
 
 /* Drop reasons, counted in turn_stats.drops[]. */

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fastpath.h"
 #include "log.h"
 
 #define UDP_BATCH 64		/* datagrams read per wake-up and socket */
@@ -28,6 +29,7 @@ struct listener {
 struct udp {
 	struct loop *loop;
 	struct turn_server *turn;
+	struct fastpath *fp;
 	struct listener ls[CONFIG_MAX_LISTEN];
 	int nls;
 	struct relay_cfg relay;
@@ -350,6 +352,25 @@ static int relay_open(void *ctx, int af, unsigned flags, sockaddr_u *addr, int *
 	return -EADDRINUSE;
 }
 
+static void fwd_sync(void *ctx, const struct turn_fwd *f)
+{
+	struct udp *u = ctx;
+
+	fastpath_sync(u->fp, f);	/* failures are logged; the slow path still relays */
+}
+
+static void fwd_release(void *ctx, uint64_t id)
+{
+	struct udp *u = ctx;
+
+	fastpath_release(u->fp, id);
+}
+
+void udp_set_fastpath(struct udp *u, struct fastpath *fp)
+{
+	u->fp = fp;
+}
+
 void udp_ops(struct udp *u, struct turn_ops *ops)
 {
 	memset(ops, 0, sizeof(*ops));
@@ -358,6 +379,10 @@ void udp_ops(struct udp *u, struct turn_ops *ops)
 	ops->relay_close = relay_close;
 	ops->send_client = send_client;
 	ops->send_peer = send_peer;
+	if (u->fp) {
+		ops->fwd_sync = fwd_sync;
+		ops->fwd_release = fwd_release;
+	}
 }
 
 void udp_attach(struct udp *u, struct turn_server *turn)

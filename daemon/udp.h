@@ -18,6 +18,9 @@ struct udp *udp_new(struct loop *l, const sockaddr_u *listen, int nlisten,
 		    const struct relay_cfg *relay);
 /* The callbacks the TURN core needs, bound to this transport. */
 void udp_ops(struct udp *u, struct turn_ops *ops);
+struct fastpath;
+/* Mirror allocations into the XDP fast path (NULL: none). Call before udp_ops. */
+void udp_set_fastpath(struct udp *u, struct fastpath *fp);
 /* Start delivering datagrams to the core (call once it exists). */
 void udp_attach(struct udp *u, struct turn_server *turn);
 /* Close the listeners (relays are closed by the core through relay_close). */

@@ -1,0 +1,393 @@
+/* fastpath.c - turnd's XDP fast path: load and attach the program, mirror allocations into it. */
+#include "fastpath.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fwd_maps.h"
+#include "log.h"
+#include "xdp_ifaces.h"
+#include "xdp_load.h"
+
+#define FP_MAX_IFACES 32
+#define WHY_LEN 512
+
+struct fastpath {
+	struct xdp_obj obj;
+	struct fwd_maps *maps;
+	struct xdp_iface *ifs;
+	int nifs;
+	int ncpus;
+	bool detach_on_exit;
+};
+
+static const char *mode_name(int mode)
+{
+	switch (mode) {
+	case XDP_MODE_NATIVE:
+		return "native";
+	case XDP_MODE_GENERIC:
+		return "generic";
+	case XDP_MODE_AUTO:
+		return "auto";
+	default:
+		return "off";
+	}
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static size_t append(char *buf, size_t cap, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* snprintf at buf + len, truncating; returns the new length (< cap). */
+static size_t append(char *buf, size_t cap, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (len + 1 >= cap)
+		return len;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + len, cap - len, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return len;
+	return (size_t)n < cap - len ? len + (size_t)n : cap - 1;
+}
+
+/* The configured interfaces, or those holding a listen or relay address; -errno + why. */
+static int pick_names(const struct xdp_cfg *x, const struct relay_cfg *r,
+		      const sockaddr_u *listen, int nlisten, char (*names)[IF_NAMESIZE],
+		      char *why)
+{
+	sockaddr_u addrs[CONFIG_MAX_LISTEN + 2];
+	int n = 0;
+
+	if (x->nifaces) {
+		/* A name too long becomes "": truncated, it could name another interface. */
+		for (size_t i = 0; i < x->nifaces && n < FP_MAX_IFACES; i++)
+			if (strlen(x->ifaces[i]) < IF_NAMESIZE)
+				strcpy(names[n++], x->ifaces[i]);
+			else
+				names[n++][0] = '\0';
+		return n;
+	}
+	for (int i = 0; i < nlisten && n < CONFIG_MAX_LISTEN; i++)
+		addrs[n++] = listen[i];
+	for (int i = 0; i < r->naddr && i < 2; i++)
+		addrs[n++] = r->addr[i];
+	n = ifaces_holding(addrs, n, names, FP_MAX_IFACES);
+	if (n < 0)
+		snprintf(why, WHY_LEN, "listing interfaces failed: %s", strerror(-n));
+	else if (!n)
+		snprintf(why, WHY_LEN, "no interface holds a listen or relay address "
+			 "(loopback is never used); set xdp.interfaces");
+	return n ? n : -ENODEV;
+}
+
+/* fp->ifs from the names; -ENODEV + why when none of them exists. */
+static int pick_ifaces(struct fastpath *fp, const struct xdp_cfg *x, const struct relay_cfg *r,
+		       const sockaddr_u *listen, int nlisten, char *why)
+{
+	char names[FP_MAX_IFACES][IF_NAMESIZE];
+	size_t len = 0;
+	int n, usable = 0;
+
+	n = pick_names(x, r, listen, nlisten, names, why);
+	if (n < 0)
+		return n;
+	fp->ifs = calloc((size_t)n, sizeof(*fp->ifs));
+	if (!fp->ifs) {
+		snprintf(why, WHY_LEN, "out of memory");
+		return -ENOMEM;
+	}
+	fp->nifs = n;
+	for (int i = 0; i < n; i++) {
+		struct xdp_iface *ifc = &fp->ifs[i];
+
+		memcpy(ifc->name, names[i], sizeof(ifc->name));
+		ifc->name[sizeof(ifc->name) - 1] = '\0';
+		ifc->link_fd = -1;
+		ifc->mode = XDP_MODE_OFF;
+		ifc->ifindex = ifc->name[0] ? (int)if_nametoindex(ifc->name) : 0;
+		if (ifc->ifindex)
+			usable++;
+		else
+			snprintf(ifc->why, sizeof(ifc->why), "%s",
+				 ifc->name[0] ? "no such interface" : "name empty or too long");
+	}
+	if (usable)
+		return 0;
+	len = append(why, WHY_LEN, 0, "no such interface:");
+	for (int i = 0; i < n; i++)
+		len = append(why, WHY_LEN, len, " %s",
+			     fp->ifs[i].name[0] ? fp->ifs[i].name : "(name too long)");
+	return -ENODEV;
+}
+
+/* The TTL a local socket would use (net.ipv4.ip_default_ttl), else 64. */
+static uint8_t default_ttl(void)
+{
+	int ttl;
+
+	if (sysctl_read_int("/proc/sys/net/ipv4/ip_default_ttl", &ttl) || ttl < 1 || ttl > 255)
+		return 64;
+	return (uint8_t)ttl;
+}
+
+static int load(struct fastpath *fp, const struct xdp_cfg *x, const struct relay_cfg *r,
+		char *why)
+{
+	struct xdp_settings s = {
+		.ttl = default_ttl(),
+		.port_min = r->port_min,
+		.port_max = r->port_max,
+		.relay = r->addr,
+		.nrelay = r->naddr < 2 ? r->naddr : 2,
+	};
+	int err;
+
+	err = xdp_bpffs_prepare(x->pin_path, why, WHY_LEN);
+	if (err)
+		return err;
+	err = xdp_obj_load(&fp->obj, x->pin_path, &s, why, WHY_LEN);
+	if (err)
+		return err;
+	if (fp->obj.nreused)
+		pr_info("xdp maps reused from a previous run count=%d path=%s", fp->obj.nreused,
+			x->pin_path);
+	return 0;
+}
+
+/* Attach to every existing interface; -ENODEV + why when none took the program. */
+static int attach_all(struct fastpath *fp, int mode, char *why)
+{
+	int attached = 0, n;
+	size_t len;
+
+	for (int i = 0; i < fp->nifs; i++)
+		if (fp->ifs[i].ifindex && !xdp_attach(&fp->obj, mode, &fp->ifs[i]))
+			attached++;
+	/* Links of interfaces no longer configured would go on running beside us. */
+	n = xdp_detach_links(fp->obj.pin_path, fp->ifs, fp->nifs);
+	if (n < 0)
+		pr_warn("xdp: cleaning up old links failed path=%s err=\"%s\"", fp->obj.pin_path,
+			strerror(-n));
+	if (attached)
+		return 0;
+	len = append(why, WHY_LEN, 0, "every interface refused:");
+	for (int i = 0; i < fp->nifs; i++)
+		len = append(why, WHY_LEN, len, "%s %s: %s", i ? ";" : "", fp->ifs[i].name,
+			     fp->ifs[i].why);
+	return -ENODEV;
+}
+
+/* Forwarding on, and one line per interface. */
+static void report(struct fastpath *fp)
+{
+	for (int i = 0; i < fp->nifs; i++) {
+		struct xdp_iface *ifc = &fp->ifs[i];
+
+		if (ifc->link_fd < 0) {
+			pr_warn("xdp not attached iface=%s reason=\"%s\"", ifc->name, ifc->why);
+			continue;
+		}
+		iface_enable_forwarding(ifc->name);
+		pr_info("xdp attached iface=%s mode=%s how=\"%s\"", ifc->name,
+			mode_name(ifc->mode), ifc->why);
+	}
+}
+
+static void fp_close(struct fastpath *fp)
+{
+	fwd_maps_free(fp->maps);
+	for (int i = 0; i < fp->nifs; i++)
+		if (fp->ifs[i].link_fd >= 0)
+			close(fp->ifs[i].link_fd);
+	if (fp->obj.skel)
+		xdp_obj_close(&fp->obj);
+	free(fp->ifs);
+	free(fp);
+}
+
+/*
+ * Whenever the fast path ends up off, a program an earlier run left attached is detached and
+ * its maps unpinned: nobody would write its permissions, so it would drop what peers send
+ * to new allocations, and its stale channels would forward beside the daemon.
+ */
+struct fastpath *fastpath_new(const struct xdp_cfg *x, const struct relay_cfg *r,
+			      const sockaddr_u *listen, int nlisten)
+{
+	struct fwd_maps_fds fds;
+	char why[WHY_LEN] = "";
+	struct fastpath *fp;
+
+	if (x->mode == XDP_MODE_OFF) {
+		pr_info("xdp fast path off reason=\"xdp.mode = off\"%s",
+			x->pin_path && xdp_detach_all(x->pin_path) > 0 ?
+			" (detached the links left pinned by a previous run)" : "");
+		return NULL;
+	}
+	fp = calloc(1, sizeof(*fp));
+	if (!fp) {
+		snprintf(why, sizeof(why), "out of memory");
+		goto off;
+	}
+	fp->detach_on_exit = x->detach_on_exit;
+	fp->ncpus = libbpf_num_possible_cpus();
+	if (fp->ncpus <= 0) {
+		snprintf(why, sizeof(why), "counting CPUs failed: %s", strerror(-fp->ncpus));
+		goto off;
+	}
+	if (pick_ifaces(fp, x, r, listen, nlisten, why))
+		goto off;
+	xdp_log_setup();
+	if (!x->pin_path) {
+		snprintf(why, sizeof(why), "no xdp.pin_path");
+		goto off;
+	}
+	if (load(fp, x, r, why) || attach_all(fp, x->mode, why))
+		goto off;
+	fds = (struct fwd_maps_fds){ fp->obj.fd_c2p, fp->obj.fd_p2c, fp->obj.fd_perm,
+				     fp->obj.fd_stats };
+	fp->maps = fwd_maps_new(&fds, fp->ncpus);
+	if (!fp->maps) {
+		snprintf(why, sizeof(why), "out of memory");
+		goto off;
+	}
+	report(fp);
+	return fp;
+off:
+	if (fp)
+		fp_close(fp);
+	pr_warn("xdp fast path off, relaying in userspace reason=\"%s\"%s", why,
+		x->pin_path && xdp_detach_all(x->pin_path) > 0 ?
+		" (detached the links left pinned by a previous run)" : "");
+	return NULL;
+}
+
+int fastpath_sync(struct fastpath *fp, const struct turn_fwd *f)
+{
+	if (!fp)
+		return 0;
+	return fwd_maps_sync(fp->maps, f, mono_ns() / 1000000);
+}
+
+void fastpath_release(struct fastpath *fp, uint64_t id)
+{
+	if (fp)
+		fwd_maps_release(fp->maps, id);
+}
+
+int fastpath_alloc_stats(struct fastpath *fp, uint64_t id, struct turn_alloc_stats *sum)
+{
+	struct turn_alloc_stats *v;
+	int err = 0;
+
+	memset(sum, 0, sizeof(*sum));
+	if (!fp)
+		return -ENODEV;
+	v = calloc((size_t)fp->ncpus, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fp->obj.fd_stats, &id, v))
+		err = -errno;
+	for (int c = 0; !err && c < fp->ncpus; c++) {
+		sum->pkts_c2p += v[c].pkts_c2p;
+		sum->bytes_c2p += v[c].bytes_c2p;
+		sum->pkts_p2c += v[c].pkts_p2c;
+		sum->bytes_p2c += v[c].bytes_p2c;
+	}
+	free(v);
+	return err;
+}
+
+int fastpath_counters(struct fastpath *fp, uint64_t out[TURN_XDP_NR])
+{
+	uint64_t *v;
+	int err = 0;
+
+	memset(out, 0, TURN_XDP_NR * sizeof(out[0]));
+	if (!fp)
+		return -ENODEV;
+	v = calloc((size_t)fp->ncpus, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (uint32_t k = 0; !err && k < TURN_XDP_NR; k++) {
+		if (bpf_map_lookup_elem(fp->obj.fd_drops, &k, v)) {
+			err = -errno;
+			break;
+		}
+		for (int c = 0; c < fp->ncpus; c++)
+			out[k] += v[c];
+	}
+	free(v);
+	return err;
+}
+
+int fastpath_gc(struct fastpath *fp)
+{
+	return fp ? fwd_maps_gc(fp->maps, mono_ns()) : 0;
+}
+
+size_t fastpath_describe(struct fastpath *fp, char *buf, size_t cap)
+{
+	struct fwd_maps_stats st;
+	size_t len = 0;
+
+	if (cap)
+		buf[0] = '\0';
+	if (!fp)
+		return 0;
+	for (int i = 0; i < fp->nifs; i++) {
+		const struct xdp_iface *ifc = &fp->ifs[i];
+
+		len = append(buf, cap, len, "iface=%s mode=%s why=\"%s\"\n", ifc->name,
+			     mode_name(ifc->link_fd >= 0 ? ifc->mode : XDP_MODE_OFF), ifc->why);
+	}
+	fwd_maps_get_stats(fp->maps, &st);
+	return append(buf, cap, len,
+		      "sync allocs=%llu bindings=%llu permissions=%llu full=%llu errors=%llu\n",
+		      (unsigned long long)st.allocs, (unsigned long long)st.bindings,
+		      (unsigned long long)st.perms, (unsigned long long)st.full,
+		      (unsigned long long)st.errors);
+}
+
+void fastpath_free(struct fastpath *fp)
+{
+	char pin_path[XDP_PIN_PATH_MAX];
+	bool detach;
+	int n;
+
+	if (!fp)
+		return;
+	detach = fp->detach_on_exit;
+	snprintf(pin_path, sizeof(pin_path), "%s", fp->obj.pin_path);
+	fp_close(fp);
+	if (!detach)
+		return;
+	n = xdp_detach_all(pin_path);
+	if (n < 0)
+		pr_warn("xdp detach on exit failed path=%s err=\"%s\"", pin_path, strerror(-n));
+	else
+		pr_info("xdp fast path detached on exit links=%d path=%s", n, pin_path);
+}
+
+int fastpath_detach_all(const char *pin_path)
+{
+	return xdp_detach_all(pin_path);
+}
