@@ -309,6 +309,20 @@ static int load_realm(struct loader *l, const config_setting_t *s)
 	return dup_string(l, v, &l->c->realm);
 }
 
+static int load_state_file(struct loader *l, const config_setting_t *s)
+{
+	const char *v;
+
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return bad(l, s, NULL, "expected a string, got %s", type_name(s));
+	v = config_setting_get_string(s);
+	if (*v != '/')
+		return bad(l, s, NULL, "must be an absolute path");
+	if (strlen(v) > 4000)
+		return bad(l, s, NULL, "path too long");
+	return dup_string(l, v, &l->c->state_file);
+}
+
 static int load_software(struct loader *l, const config_setting_t *s)
 {
 	const char *v, *why;
@@ -740,6 +754,7 @@ static const struct section {
 } sections[] = {
 	{ "realm", load_realm },
 	{ "software", load_software },
+	{ "state_file", load_state_file },
 	{ "listen", load_listen },
 	{ "relay", load_relay },
 	{ "allocation", load_alloc },
@@ -804,6 +819,8 @@ static int fill_defaults(struct loader *l)
 	if (!c->control_socket && (err = dup_string(l, DEFAULT_SOCKET, &c->control_socket)))
 		return err;
 	if (!c->xdp.pin_path && (err = dup_string(l, "/sys/fs/bpf/turnd", &c->xdp.pin_path)))
+		return err;
+	if (!c->state_file && (err = dup_string(l, "/run/turnd/turnd.state", &c->state_file)))
 		return err;
 	if (!c->nlisten) {
 		addr_parse("0.0.0.0", DEFAULT_PORT, &c->listen[0]);
@@ -942,6 +959,7 @@ void config_free(struct turnd_config *c)
 	free(c->realm);
 	free(c->software);
 	free(c->control_socket);
+	free(c->state_file);
 	for (i = 0; i < c->auth.nusers; i++) {
 		free(c->auth.users[i].name);
 		free(c->auth.users[i].password);

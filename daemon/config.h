@@ -72,6 +72,7 @@ struct turnd_config {
 	struct auth_cfg auth;
 	struct peer_policy peers;
 	struct xdp_cfg xdp;
+	char *state_file;	/* allocations kept across a restart */
 	char *control_socket;
 	int log_level;		/* enum log_level */
 };

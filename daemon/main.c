@@ -17,6 +17,7 @@
 #include "log.h"
 #include "loop.h"
 #include "setup.h"
+#include "state.h"
 #include "turn.h"
 #include "udp.h"
 #include "version.h"
@@ -31,10 +32,13 @@ struct turnd {
 	struct fastpath *fp;
 	struct control *ctl;
 	struct timer gc;	/* drops expired map entries a previous run left */
+	struct timer save;	/* writes the state file when allocations changed */
+	uint64_t saved_gen;
 	int sigfd;
 };
 
 #define GC_INTERVAL_MS 60000
+#define SAVE_INTERVAL_MS 1000
 
 static void usage(FILE *f)
 {
@@ -104,6 +108,28 @@ static void on_gc(struct timer *t, uint64_t now_ms)
 	timerq_set(loop_timers(d->loop), &d->gc, now_ms + GC_INTERVAL_MS);
 }
 
+static void on_save(struct timer *t, uint64_t now_ms)
+{
+	struct turnd *d = container_of(t, struct turnd, save);
+	uint64_t gen = turn_generation(d->turn);
+
+	if (gen != d->saved_gen && !state_save(d->cfg.state_file, d->turn))
+		d->saved_gen = gen;
+	timerq_set(loop_timers(d->loop), &d->save, now_ms + SAVE_INTERVAL_MS);
+}
+
+/* Rebuild what a previous turnd left, then keep the file current. */
+static int start_state(struct turnd *d)
+{
+	int n = state_load(d->cfg.state_file, d->udp, d->turn, loop_now_ms());
+
+	if (n < 0)
+		pr_warn("state file %s ignored: starting with no allocations", d->cfg.state_file);
+	d->saved_gen = turn_generation(d->turn);
+	timer_init(&d->save, on_save);
+	return timerq_set(loop_timers(d->loop), &d->save, loop_now_ms() + SAVE_INTERVAL_MS);
+}
+
 static int setup_signals(struct turnd *d)
 {
 	sigset_t set;
@@ -150,6 +176,8 @@ static int start(struct turnd *d)
 		return -ENOMEM;
 	}
 	udp_attach(d->udp, d->turn);
+	if (start_state(d))
+		return -ENOMEM;
 	d->ctl = control_new(d->loop, d->cfg.control_socket, d->turn, d->fp);
 	if (!d->ctl)
 		return -EIO;
@@ -163,6 +191,10 @@ static void stop(struct turnd *d)
 	control_free(d->ctl);
 	/* the kernel keeps forwarding through the pinned maps while turnd is away (unless
 	 * xdp.detach_on_exit): releasing allocations must not empty them */
+	if (d->turn && d->fp && !d->cfg.xdp.detach_on_exit)
+		state_save(d->cfg.state_file, d->turn);	/* the next turnd takes over */
+	else if (d->turn)
+		state_remove(d->cfg.state_file);
 	if (d->udp)
 		udp_set_fastpath(d->udp, NULL);
 	turn_free(d->turn);	/* releases allocations and their relay sockets */

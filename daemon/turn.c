@@ -73,6 +73,11 @@ void turn_set_policy(struct turn_server *s, const struct peer_policy *policy)
 	s->policy = policy;
 }
 
+uint64_t turn_generation(const struct turn_server *s)
+{
+	return s->generation;
+}
+
 const struct turn_stats *turn_get_stats(const struct turn_server *s)
 {
 	return &s->st;

@@ -45,6 +45,8 @@ struct turn_chan {
  */
 struct turn_fwd {
 	uint64_t id;
+	const char *user;
+	const uint8_t *key;		/* AUTH_KEY_LEN bytes: the allocation's long-term key */
 	const struct turn_tuple *tuple;
 	const int *relay;		/* relay handles; the I/O layer knows their local address */
 	const sockaddr_u *relayed;	/* as advertised (may be an external address) */
@@ -157,6 +159,20 @@ const struct turn_stats *turn_get_stats(const struct turn_server *s);
 /* Call fn for each allocation; stops early when fn returns non-zero (returned). */
 int turn_foreach_alloc(const struct turn_server *s, uint64_t now_ms,
 		       int (*fn)(const struct turn_alloc_info *ai, void *arg), void *arg);
+/* Bumped by every change to any allocation: a state file older than it is stale. */
+uint64_t turn_generation(const struct turn_server *s);
+/* Call fn with the forwarding state of each allocation (for the state file). */
+void turn_foreach_fwd(const struct turn_server *s,
+		      void (*fn)(const struct turn_fwd *f, void *arg), void *arg);
+
+/*
+ * Re-create an allocation saved by an earlier turnd (f->relay: handles the I/O layer has
+ * re-opened on the same ports). The fast path is told as for a new one. Returns 0,
+ * -ESTALE (expired by now), -EEXIST (its 5-tuple or id is taken), -E2BIG (more
+ * permissions or channels than fit), -EINVAL, -ENOMEM.
+ */
+int turn_restore(struct turn_server *s, const struct turn_fwd *f, uint64_t now_ms);
+
 /* End allocation id now (relays closed). 0 or -ENOENT. */
 int turn_kill_alloc(struct turn_server *s, uint64_t id);
 

@@ -104,14 +104,27 @@ void turn_alloc_rearm(struct allocation *a, uint64_t now_ms)
 	timerq_set(a->srv->tq, &a->timer, when);
 }
 
+static void fill_fwd(const struct allocation *a, struct turn_fwd *f);
+
 /* Tell the fast path (if any) the allocation's current forwarding state. */
 void turn_fwd_notify(struct allocation *a)
 {
 	struct turn_fwd f;
 
+	a->srv->generation++;
 	if (!a->srv->ops.fwd_sync)
 		return;
+	fill_fwd(a, &f);
+	a->srv->ops.fwd_sync(a->srv->ops.ctx, &f);
+}
+
+static void fill_fwd(const struct allocation *a, struct turn_fwd *f_)
+{
+	struct turn_fwd f;
+
 	f.id = a->id;
+	f.user = a->user->name;
+	f.key = a->key;
 	f.tuple = &a->tuple;
 	f.relay = a->relay;
 	f.relayed = a->relayed;
@@ -121,7 +134,7 @@ void turn_fwd_notify(struct allocation *a)
 	f.nperms = a->nperms;
 	f.chans = a->chans;
 	f.nchans = a->nchans;
-	a->srv->ops.fwd_sync(a->srv->ops.ctx, &f);
+	*f_ = f;
 }
 
 static void unlink_alloc(struct turn_server *s, struct allocation *a)
@@ -148,6 +161,7 @@ void turn_alloc_release(struct allocation *a, const char *why)
 		(unsigned long long)a->pkts_p2c);
 	timerq_del(s->tq, &a->timer);
 	unlink_alloc(s, a);
+	s->generation++;
 	if (s->ops.fwd_release)
 		s->ops.fwd_release(s->ops.ctx, a->id);
 	for (int i = 0; i < a->nrelay; i++) {
@@ -487,4 +501,89 @@ void turn_refresh(struct req *r)
 	a->expires = r->now->ms + lifetime * 1000ull;
 	turn_alloc_rearm(a, r->now->ms);
 	turn_fwd_notify(a);
+}
+
+void turn_foreach_fwd(const struct turn_server *s,
+		      void (*fn)(const struct turn_fwd *f, void *arg), void *arg)
+{
+	struct turn_fwd f;
+
+	for (size_t i = 0; i < TURN_BUCKETS; i++)
+		for (const struct allocation *a = s->buckets[i]; a; a = a->next) {
+			fill_fwd(a, &f);
+			fn(&f, arg);
+		}
+}
+
+static bool id_taken(const struct turn_server *s, uint64_t id)
+{
+	for (size_t i = 0; i < TURN_BUCKETS; i++)
+		for (const struct allocation *a = s->buckets[i]; a; a = a->next)
+			if (a->id == id)
+				return true;
+	return false;
+}
+
+/* Copy a saved allocation's permissions and channels, dropping the expired ones. */
+static void restore_entries(struct allocation *a, const struct turn_fwd *f, uint64_t now_ms)
+{
+	struct turn_server *s = a->srv;
+
+	for (int i = 0; i < f->nperms; i++) {
+		if (f->perms[i].expires <= now_ms)
+			continue;
+		a->perms[a->nperms++] = f->perms[i];
+		s->st.permissions++;
+	}
+	for (int i = 0; i < f->nchans; i++) {
+		struct turn_chan c = f->chans[i];
+
+		c.live = c.expires > now_ms;
+		if (!c.live && c.expires + TURN_CHAN_QUARANTINE_S * 1000ull <= now_ms)
+			continue;
+		a->chans[a->nchans++] = c;
+		s->st.channels += c.live;
+	}
+}
+
+int turn_restore(struct turn_server *s, const struct turn_fwd *f, uint64_t now_ms)
+{
+	struct allocation *a;
+
+	if (f->expires <= now_ms)
+		return -ESTALE;
+	if (!f->user || !*f->user || f->nrelay < 1 || f->nrelay > 2)
+		return -EINVAL;
+	if (f->nperms > TURN_MAX_PERMS || f->nchans > TURN_MAX_CHANS)
+		return -E2BIG;
+	if (turn_find(s, f->tuple) || id_taken(s, f->id))
+		return -EEXIST;
+	a = calloc(1, sizeof(*a));
+	if (!a || !(a->user = user_get(s, f->user, true))) {
+		free(a);
+		return -ENOMEM;
+	}
+	a->user->n++;
+	a->srv = s;
+	a->id = f->id;
+	a->tuple = *f->tuple;
+	memcpy(a->key, f->key, AUTH_KEY_LEN);
+	a->expires = f->expires;
+	a->nrelay = f->nrelay;
+	a->relay[1] = -1;
+	for (int i = 0; i < f->nrelay; i++) {
+		a->relay[i] = f->relay[i];
+		a->relayed[i] = f->relayed[i];
+		turn_handle_bind(s, f->relay[i], a);
+	}
+	timer_init(&a->timer, alloc_timer);
+	restore_entries(a, f, now_ms);
+	alloc_insert(s, a);
+	if (a->id >= s->next_id)
+		s->next_id = a->id + 1;
+	turn_alloc_rearm(a, now_ms);
+	turn_fwd_notify(a);
+	pr_info("allocation restored id=%llu user=\"%s\" permissions=%d channels=%d",
+		(unsigned long long)a->id, a->user->name, a->nperms, a->nchans);
+	return 0;
 }

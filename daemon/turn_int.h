@@ -64,6 +64,7 @@ struct turn_server {
 	struct reservation *reservations;
 	uint64_t next_id;		/* allocation ids */
 	uint64_t ind_seq;		/* Data indication transaction ids */
+	uint64_t generation;		/* bumped by every change to any allocation */
 	struct turn_stats st;
 	uint8_t out[TURN_MAX_MSG];	/* scratch for building messages */
 };

@@ -366,6 +366,38 @@ static void fwd_release(void *ctx, uint64_t id)
 	fastpath_release(u->fp, id);
 }
 
+int udp_relay_adopt(struct udp *u, const sockaddr_u *local)
+{
+	unsigned p = addr_port(local);
+	const sockaddr_u *adv = NULL, *base = relay_addr(u, local->sa.sa_family, &adv);
+
+	if (!base || !addr_equal_ip(base, local) || p < u->relay.port_min ||
+	    p > u->relay.port_max)
+		return -EADDRNOTAVAIL;	/* the relay configuration changed */
+	if (port_used(u, local->sa.sa_family, p))
+		return -EADDRINUSE;
+	return relay_bind(u, base, p);
+}
+
+void udp_relay_drop(struct udp *u, int handle)
+{
+	relay_close(u, handle);
+}
+
+int udp_listener_id(const struct udp *u, const sockaddr_u *server)
+{
+	for (int i = 0; i < u->nls; i++) {
+		const struct listener *ls = &u->ls[i];
+
+		if (ls->addr.sa.sa_family != server->sa.sa_family ||
+		    addr_port(&ls->addr) != addr_port(server))
+			continue;
+		if (ls->wildcard || addr_equal_ip(&ls->addr, server))
+			return i;
+	}
+	return -ENOENT;
+}
+
 void udp_set_fastpath(struct udp *u, struct fastpath *fp)
 {
 	u->fp = fp;

@@ -23,6 +23,15 @@ struct fastpath;
 void udp_set_fastpath(struct udp *u, struct fastpath *fp);
 /* Start delivering datagrams to the core (call once it exists). */
 void udp_attach(struct udp *u, struct turn_server *turn);
+/*
+ * For a restart: open the relay socket at exactly local (address and port) again.
+ * Returns the handle, or -errno (-EADDRINUSE: someone else has the port now).
+ */
+int udp_relay_adopt(struct udp *u, const sockaddr_u *local);
+void udp_relay_drop(struct udp *u, int handle);
+/* The listener id a client reaching `server` uses, or -ENOENT. */
+int udp_listener_id(const struct udp *u, const sockaddr_u *server);
+
 /* Close the listeners (relays are closed by the core through relay_close). */
 void udp_free(struct udp *u);
 

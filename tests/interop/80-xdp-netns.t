@@ -22,7 +22,7 @@ UC=(-c -m "$SESSIONS" -l 200 -u alice -w s3cret -p "$PORT" -e 198.18.2.1 -r "$PE
 
 ns_need_root
 [ -f "$ROOT/build/bpf/xdp_pass.bpf.o" ] || skip_all "no build/bpf/xdp_pass.bpf.o (make tests)"
-plan 27
+plan 28
 ns_trap
 
 # conf MODE DETACH: turnd's config for the relay namespace.
@@ -37,6 +37,7 @@ peers = { allow = [ "198.18.0.0/15" ]; };
 xdp = { mode = "$1"; interfaces = [ "r-cli", "r-peer" ]; pin_path = "$PIN";
 	detach_on_exit = $2; };
 control = { socket = "$T/turnd.sock"; };
+state_file = "$T/turnd.state";
 log = { level = "info"; };
 EOF
 }
@@ -219,6 +220,9 @@ st=$?
 diag "restart: uclient took $(($(now_ms) - t0)) ms"
 uc_check "restart: -n $RESTART_MSGS -z 20 across a turnd restart, 0 lost" "$out" "$st" \
 	$((SESSIONS * RESTART_MSGS))
+n=$(log_count 'allocation restored id=')
+[ "$n" -ge "$SESSIONS" ]
+ok $? "restart: the new turnd rebuilt the $SESSIONS calls from its state file (restored $n)"
 stop_turnd
 is "$?" 0 "restart: the new turnd exits 0 on SIGTERM"
 ns_holder rm -rf "$PIN"	# detach_on_exit = false left them (the bpffs goes with the holder)

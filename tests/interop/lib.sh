@@ -313,6 +313,9 @@ start_turnd()
 	TURND_CONF=$T/turnd.conf
 	TURND_LOG=$T/turnd.log
 	printf '%s\n' "$1" >"$TURND_CONF"
+	# each test keeps its own state file (the default, /run/turnd, is the host's)
+	grep -q '^state_file' "$TURND_CONF" || [ "$TURND_IMPL" = coturn ] ||
+		printf 'state_file = "%s";\n' "$T/turnd.state" >>"$TURND_CONF"
 	read -r addr port < <(conf_listen "$TURND_CONF")
 	if [ -z "${port:-}" ]; then
 		diag "start_turnd: the config has no listen entry"

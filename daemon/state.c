@@ -1,0 +1,325 @@
+/* state.c - the allocation state file: written atomically, read back by a restarted turnd. */
+#include "state.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define STATE_MAGIC "turnd-state 1"
+#define STATE_LINE 1024
+
+static void boot_id(char out[64])
+{
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
+
+	out[0] = 0;
+	if (f) {
+		if (!fgets(out, 64, f))
+			out[0] = 0;
+		fclose(f);
+	}
+	out[strcspn(out, "\n")] = 0;
+	if (!out[0])
+		strcpy(out, "unknown");
+}
+
+static void hex(const uint8_t *p, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", p[i]);
+}
+
+struct save_ctx {
+	FILE *f;
+	int err;
+};
+
+static void save_one(const struct turn_fwd *a, void *arg)
+{
+	struct save_ctx *c = arg;
+	char user[2 * AUTH_MAX_NAME + 1], key[2 * AUTH_KEY_LEN + 1], b1[ADDR_STRLEN],
+		b2[ADDR_STRLEN];
+
+	hex((const uint8_t *)a->user, strlen(a->user), user);
+	hex(a->key, AUTH_KEY_LEN, key);
+	fprintf(c->f, "A %llu %s %s %u %s %s %llu", (unsigned long long)a->id, user, key,
+		a->tuple->proto, addr_format(&a->tuple->client, b1, sizeof(b1)),
+		addr_format(&a->tuple->server, b2, sizeof(b2)), (unsigned long long)a->expires);
+	for (int i = 0; i < a->nrelay; i++) {
+		sockaddr_u local;
+		socklen_t l = sizeof(local);
+
+		if (getsockname(a->relay[i], &local.sa, &l))
+			c->err = -errno;
+		fprintf(c->f, " %s %s", addr_format(&local, b1, sizeof(b1)),
+			addr_format(&a->relayed[i], b2, sizeof(b2)));
+	}
+	fputc('\n', c->f);
+	for (int i = 0; i < a->nperms; i++)
+		fprintf(c->f, "P %s %llu\n", addr_format(&a->perms[i].ip, b1, sizeof(b1)),
+			(unsigned long long)a->perms[i].expires);
+	for (int i = 0; i < a->nchans; i++)
+		fprintf(c->f, "C %u %s %llu\n", a->chans[i].num,
+			addr_format(&a->chans[i].peer, b1, sizeof(b1)),
+			(unsigned long long)a->chans[i].expires);
+	fputs("E\n", c->f);
+}
+
+int state_save(const char *path, const struct turn_server *turn)
+{
+	char tmp[4096], boot[64];
+	struct save_ctx c = { 0 };
+	int err;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	c.f = fopen(tmp, "w");
+	if (!c.f && errno == ENOENT) {
+		char dir[4096];
+
+		snprintf(dir, sizeof(dir), "%s", path);
+		if (strrchr(dir, '/') && strrchr(dir, '/') != dir) {
+			*strrchr(dir, '/') = 0;
+			mkdir(dir, 0750);
+		}
+		c.f = fopen(tmp, "w");
+	}
+	if (!c.f) {
+		err = -errno;
+		pr_err("state file %s: cannot create: %s", tmp, strerror(errno));
+		return err;
+	}
+	boot_id(boot);
+	fprintf(c.f, "%s %s\n", STATE_MAGIC, boot);
+	turn_foreach_fwd(turn, save_one, &c);
+	fputs("END\n", c.f);
+	if (fflush(c.f) || fsync(fileno(c.f)))
+		c.err = -errno;
+	if (fclose(c.f) && !c.err)
+		c.err = -errno;
+	if (!c.err && rename(tmp, path))
+		c.err = -errno;
+	if (c.err) {
+		pr_err("state file %s: write failed: %s", path, strerror(-c.err));
+		unlink(tmp);
+	}
+	return c.err;
+}
+
+void state_remove(const char *path)
+{
+	if (unlink(path) && errno != ENOENT)
+		pr_warn("state file %s: cannot remove: %s", path, strerror(errno));
+}
+
+#define STATE_MAX_ENTRIES 256
+
+/* One allocation as read from the file. */
+struct saved {
+	char user[AUTH_MAX_NAME + 1];
+	uint8_t key[AUTH_KEY_LEN];
+	struct turn_tuple tuple;
+	uint64_t id, expires;
+	sockaddr_u local[2], relayed[2];
+	int nrelay;
+	struct turn_perm perms[STATE_MAX_ENTRIES];
+	int nperms;
+	struct turn_chan chans[STATE_MAX_ENTRIES];
+	int nchans;
+};
+
+static int unhex(const char *s, uint8_t *out, size_t max, size_t *n)
+{
+	size_t len = strlen(s);
+
+	if (len % 2 || len / 2 > max)
+		return -EINVAL;
+	for (size_t i = 0; i < len / 2; i++) {
+		unsigned v;
+
+		if (sscanf(s + 2 * i, "%2x", &v) != 1)
+			return -EINVAL;
+		out[i] = (uint8_t)v;
+	}
+	*n = len / 2;
+	return 0;
+}
+
+static int parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	return errno || *end ? -EINVAL : 0;
+}
+
+/* "A id user key proto client server expires local relayed [local relayed]" */
+static int parse_alloc(char *line, struct saved *sv)
+{
+	char *tok[13], *save = NULL;
+	size_t n = 0, len;
+	uint64_t proto;
+
+	for (char *t = strtok_r(line, " ", &save); t && n < 13; t = strtok_r(NULL, " ", &save))
+		tok[n++] = t;
+	if ((n != 10 && n != 12) || strcmp(tok[0], "A"))
+		return -EINVAL;
+	memset(sv, 0, sizeof(*sv));
+	if (parse_u64(tok[1], &sv->id) || unhex(tok[2], (uint8_t *)sv->user, AUTH_MAX_NAME, &len) ||
+	    !len || memchr(sv->user, 0, len))
+		return -EINVAL;
+	if (unhex(tok[3], sv->key, AUTH_KEY_LEN, &len) || len != AUTH_KEY_LEN)
+		return -EINVAL;
+	if (parse_u64(tok[4], &proto) || proto > 255 || parse_u64(tok[7], &sv->expires))
+		return -EINVAL;
+	sv->tuple.proto = (uint8_t)proto;
+	if (addr_parse(tok[5], 0, &sv->tuple.client) || addr_parse(tok[6], 0, &sv->tuple.server))
+		return -EINVAL;
+	sv->nrelay = (int)(n - 8) / 2;
+	for (int i = 0; i < sv->nrelay; i++)
+		if (addr_parse(tok[8 + 2 * i], 0, &sv->local[i]) ||
+		    addr_parse(tok[9 + 2 * i], 0, &sv->relayed[i]))
+			return -EINVAL;
+	return 0;
+}
+
+/* "P ip expires" or "C num peer expires" into sv. */
+static int parse_entry(char *line, struct saved *sv)
+{
+	char a[ADDR_STRLEN + 1], b[ADDR_STRLEN + 1];
+	unsigned long long e;
+	unsigned num;
+
+	if (line[0] == 'P' && sscanf(line, "P %64s %llu", a, &e) == 2) {
+		if (sv->nperms == STATE_MAX_ENTRIES || addr_parse(a, 0, &sv->perms[sv->nperms].ip))
+			return -EINVAL;
+		sv->perms[sv->nperms++].expires = e;
+		return 0;
+	}
+	if (line[0] == 'C' && sscanf(line, "C %u %64s %llu", &num, b, &e) == 3 && num <= 0xffff) {
+		struct turn_chan *c = &sv->chans[sv->nchans];
+
+		if (sv->nchans == STATE_MAX_ENTRIES || addr_parse(b, 0, &c->peer))
+			return -EINVAL;
+		c->num = (uint16_t)num;
+		c->expires = e;
+		sv->nchans++;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* Re-open the relays and hand the allocation to the core. 0 or -errno (not fatal). */
+static int restore_one(struct saved *sv, struct udp *u, struct turn_server *turn,
+		       uint64_t now_ms)
+{
+	struct turn_fwd f = { .id = sv->id, .user = sv->user, .key = sv->key,
+			      .tuple = &sv->tuple, .relayed = sv->relayed, .nrelay = sv->nrelay,
+			      .expires = sv->expires, .perms = sv->perms, .nperms = sv->nperms,
+			      .chans = sv->chans, .nchans = sv->nchans };
+	int relay[2] = { -1, -1 }, err = 0;
+
+	if (sv->expires <= now_ms)
+		return -ESTALE;
+	sv->tuple.lid = udp_listener_id(u, &sv->tuple.server);
+	if (sv->tuple.lid < 0)
+		return -EADDRNOTAVAIL;
+	for (int i = 0; i < sv->nrelay && !err; i++) {
+		relay[i] = udp_relay_adopt(u, &sv->local[i]);
+		if (relay[i] < 0)
+			err = relay[i];
+	}
+	f.relay = relay;
+	if (!err)
+		err = turn_restore(turn, &f, now_ms);
+	for (int i = 0; err && i < sv->nrelay; i++)
+		if (relay[i] >= 0)
+			udp_relay_drop(u, relay[i]);
+	return err;
+}
+
+/*
+ * Walk the file. apply=false: check every line and the END mark. apply=true: restore.
+ * Returns the number restored (apply) or 0, or -EINVAL with *bad_line set.
+ */
+static int walk(FILE *f, bool apply, struct saved *sv, struct udp *u, struct turn_server *turn,
+		uint64_t now_ms, int *bad_line)
+{
+	char line[STATE_LINE];
+	bool in_alloc = false, end = false;
+	int n = 0, ln = 1, err;
+
+	rewind(f);
+	if (!fgets(line, sizeof(line), f))	/* header, checked by the caller */
+		return -EINVAL;
+	while (!end && fgets(line, sizeof(line), f)) {
+		ln++;
+		line[strcspn(line, "\n")] = 0;
+		*bad_line = ln;
+		if (!in_alloc && !strcmp(line, "END"))
+			end = true;
+		else if (!in_alloc && line[0] == 'A')
+			in_alloc = !parse_alloc(line, sv);
+		else if (in_alloc && !strcmp(line, "E")) {
+			in_alloc = false;
+			if (apply && !(err = restore_one(sv, u, turn, now_ms)))
+				n++;
+			else if (apply && err != -ESTALE)
+				pr_warn("state: allocation id=%llu not restored: %s",
+					(unsigned long long)sv->id, strerror(-err));
+			continue;
+		} else if (!in_alloc || parse_entry(line, sv))
+			return -EINVAL;
+		if (!end && !in_alloc)
+			return -EINVAL;
+	}
+	return end ? n : -EINVAL;
+}
+
+int state_load(const char *path, struct udp *u, struct turn_server *turn, uint64_t now_ms)
+{
+	char head[STATE_LINE], want[128], boot[64];
+	struct saved *sv = NULL;
+	int n = 0, bad = 1;
+	FILE *f = fopen(path, "r");
+
+	if (!f && errno == ENOENT)
+		return 0;
+	if (!f) {
+		n = -errno;
+		pr_err("state file %s: cannot open: %s", path, strerror(errno));
+		return n;
+	}
+	boot_id(boot);
+	snprintf(want, sizeof(want), "%s %s\n", STATE_MAGIC, boot);
+	if (!fgets(head, sizeof(head), f) || strcmp(head, want)) {
+		pr_warn("state file %s: from another boot or version, ignored", path);
+		goto out;
+	}
+	sv = malloc(sizeof(*sv));
+	if (!sv) {
+		n = -ENOMEM;
+		goto out;
+	}
+	n = walk(f, false, sv, u, turn, now_ms, &bad);
+	if (!n)
+		n = walk(f, true, sv, u, turn, now_ms, &bad);
+	if (n == -EINVAL)
+		pr_err("%s:%d: state file malformed, no allocation restored", path, bad);
+	else if (n >= 0)
+		pr_info("state restored path=%s allocations=%d", path, n);
+out:
+	free(sv);
+	fclose(f);
+	return n;
+}
