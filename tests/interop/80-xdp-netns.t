@@ -22,7 +22,7 @@ UC=(-c -m "$SESSIONS" -l 200 -u alice -w s3cret -p "$PORT" -e 198.18.2.1 -r "$PE
 
 ns_need_root
 [ -f "$ROOT/build/bpf/xdp_pass.bpf.o" ] || skip_all "no build/bpf/xdp_pass.bpf.o (make tests)"
-plan 28
+plan 29
 ns_trap
 
 # conf MODE DETACH: turnd's config for the relay namespace.
@@ -86,6 +86,12 @@ relay_run()
 		"InCsumErrors client +$D_CCSUM peer +$D_PCSUM"
 	STATUS=$("$ROOT/build/turnctl" -s "$T/turnd.sock" status 2>&1)
 	diag "$1: turnctl status: $STATUS"
+}
+
+# kernel NAME: counter NAME of the "xdp" object in the last turnctl status (empty if absent).
+kernel()
+{
+	[[ "$STATUS" =~ \"$1\":([0-9]+) ]] && echo "${BASH_REMATCH[1]}"
 }
 
 # checks_at_ends NAME: the peer got each data packet once and both ends saw no bad checksum.
@@ -160,6 +166,10 @@ checks_at_ends native
 c2p=$(userspace pkts_c2p) p2c=$(userspace pkts_p2c)
 [ -n "$c2p" ] && [ -n "$p2c" ] && [ $((c2p + p2c)) -lt "$SLOW_MAX" ]
 ok $? "native: turnd relayed fewer than $SLOW_MAX packets itself (pkts_c2p=$c2p pkts_p2c=$p2c)"
+kc2p=$(kernel fwd_c2p) kp2c=$(kernel fwd_p2c)
+[ -n "$kc2p" ] && [ $((kc2p + c2p)) -eq "$DATA" ] && [ $((kp2c + p2c)) -eq "$DATA" ]
+ok $? "native: turnctl accounts for every data packet: kernel fwd_c2p=$kc2p + userspace $c2p,\
+ kernel fwd_p2c=$kp2c + userspace $p2c, $DATA each way"
 stopped_clean native
 
 # 2. The same run with XDP off: turnd relays every packet itself.
