@@ -17,8 +17,8 @@ struct control *control_new(struct loop *l, const char *path, struct turn_server
 void control_free(struct control *c);
 
 /*
- * Answer one request line into out (NUL-terminated JSON + "\n"). Pure: no I/O.
- * Returns the length written.
+ * Answer one request line into out (NUL-terminated JSON + "\n"). Pure: no I/O ("reload"
+ * only raises SIGHUP, which main handles). Commands: control_cmds.c. Returns the length written.
  */
 size_t control_answer(struct turn_server *turn, struct fastpath *fp, uint64_t started_ms,
 		      const char *req, char *out, size_t cap);

@@ -366,3 +366,39 @@ int turn_kill_alloc(struct turn_server *s, uint64_t id)
 			}
 	return -ENOENT;
 }
+
+int turn_kill_user(struct turn_server *s, const char *name)
+{
+	struct allocation *a, *next;
+	int n = 0;
+
+	for (size_t i = 0; i < TURN_BUCKETS; i++)
+		for (a = s->buckets[i]; a; a = next) {
+			next = a->next;
+			if (!strcmp(a->user->name, name)) {
+				turn_alloc_release(a, "killed");
+				n++;
+			}
+		}
+	return n;
+}
+
+int turn_get_alloc(const struct turn_server *s, uint64_t id, uint64_t now_ms,
+		   struct turn_alloc_info *ai,
+		   void (*fn_perm)(const struct turn_perm *p, void *arg),
+		   void (*fn_chan)(const struct turn_chan *c, void *arg), void *arg)
+{
+	for (size_t i = 0; i < TURN_BUCKETS; i++)
+		for (const struct allocation *a = s->buckets[i]; a; a = a->next) {
+			if (a->id != id)
+				continue;
+			alloc_info(a, now_ms, ai);
+			for (int k = 0; fn_perm && k < a->nperms; k++)
+				fn_perm(&a->perms[k], arg);
+			for (int k = 0; fn_chan && k < a->nchans; k++)
+				if (a->chans[k].live && a->chans[k].expires > now_ms)
+					fn_chan(&a->chans[k], arg);
+			return 0;
+		}
+	return -ENOENT;
+}

@@ -175,5 +175,17 @@ int turn_restore(struct turn_server *s, const struct turn_fwd *f, uint64_t now_m
 
 /* End allocation id now (relays closed). 0 or -ENOENT. */
 int turn_kill_alloc(struct turn_server *s, uint64_t id);
+/* End every allocation of user name now (relays closed). Returns how many. */
+int turn_kill_user(struct turn_server *s, const char *name);
+
+/*
+ * Allocation id in full, for the control socket: *ai as turn_foreach_alloc gives it, then
+ * fn_perm for each permission and fn_chan for each live channel (either may be NULL).
+ * Pointers are valid during the call only. 0 or -ENOENT.
+ */
+int turn_get_alloc(const struct turn_server *s, uint64_t id, uint64_t now_ms,
+		   struct turn_alloc_info *ai,
+		   void (*fn_perm)(const struct turn_perm *p, void *arg),
+		   void (*fn_chan)(const struct turn_chan *c, void *arg), void *arg);
 
 #endif

@@ -80,7 +80,7 @@ uc_check "alice's call across both reloads and the junk" "$T/alice.out" $? 300
 run_uclient "$T/bob-after.out" "${uc[@]}" -u bob -w hunter2 -m 1 -n 10 127.0.0.1
 uc_check "the refused reload kept the running users (bob still works)" "$T/bob-after.out" $? 10
 
-st=$("$TURNCTL" -s "$T/turnd.sock" status)
+st=$("$TURNCTL" -s "$T/turnd.sock" --json status)
 [[ "$st" =~ \"malformed\":([0-9]+) ]] && [ "${BASH_REMATCH[1]}" -gt 0 ]
 ok $? "turnctl status counts the malformed datagrams (${BASH_REMATCH[1]:-none})"
 

@@ -1,5 +1,6 @@
 /* client.c - turnctl's control-socket client: connect, send one line, read the answer. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -60,5 +61,52 @@ int ctl_request(const char *socket_path, const char *req, char **answer)
 	err = read_all(fd, answer);
 out:
 	close(fd);
+	return err;
+}
+
+/* The hint that goes with a connection error. */
+static const char *hint(int err)
+{
+	switch (err) {
+	case -ENOENT:
+	case -ECONNREFUSED:
+		return " (is turnd running? is control.socket set to this path?)";
+	case -EACCES:
+	case -EPERM:
+		return " (the socket is mode 0600: run turnctl as turnd's user or root)";
+	default:
+		return "";
+	}
+}
+
+int ctl_call(const struct ctl_opts *o, const char *req, struct jdoc *d)
+{
+	const char *code, *why;
+	char *ans = NULL;
+	int err = ctl_request(o->socket, req, &ans);
+
+	if (err) {
+		fprintf(stderr, "turnctl: cannot talk to turnd at %s: %s%s\n", o->socket,
+			strerror(-err), hint(err));
+		return CTL_ERR;
+	}
+	if (o->json)
+		fputs(ans, stdout);
+	err = jdoc_parse(ans, d);
+	if (err) {
+		fprintf(stderr, "turnctl: turnd at %s sent an answer that is not JSON: %.200s\n",
+			o->socket, *ans ? ans : "(nothing)\n");
+		free(ans);
+		return CTL_ERR;
+	}
+	free(ans);
+	why = jdoc_get(d, "ok");
+	if (why && !strcmp(why, "true"))
+		return CTL_OK;
+	why = jdoc_get(d, "error");
+	code = jdoc_get(d, "code");
+	fprintf(stderr, "turnctl: %s\n", why ? why : "turnd refused the request");
+	err = code && !strcmp(code, "not_found") ? CTL_NOTFOUND : CTL_ERR;
+	jdoc_free(d);
 	return err;
 }

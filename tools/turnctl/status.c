@@ -1,34 +1,60 @@
 /* status.c - `turnctl status`: the daemon's version, uptime, counts and counters. */
-#include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "turnctl.h"
 
+/* Every scalar under prefix as " key=value", on one line. */
+static void print_group(const struct jdoc *d, const char *prefix)
+{
+	size_t len = strlen(prefix);
+
+	for (size_t i = 0; i < d->n; i++)
+		if (!strncmp(d->e[i].path, prefix, len) && d->e[i].path[len] == '.')
+			printf(" %s=%s", d->e[i].path + len + 1, d->e[i].val);
+	printf("\n");
+}
+
+static void print_status(const struct jdoc *d)
+{
+	unsigned long long up = jdoc_num(d, "uptime_s");
+	const char *en = jdoc_get(d, "xdp.enabled");
+	size_t nif = jdoc_count(d, "xdp.interfaces");
+
+	printf("turnd %s, up %llud %02lluh%02llum%02llus\n", jdoc_get(d, "version") ?: "?",
+	       up / 86400, up / 3600 % 24, up / 60 % 60, up % 60);
+	printf("allocations: %llu live, %llu created, %llu expired; %llu permissions, "
+	       "%llu channels\n", jdoc_num(d, "allocations"), jdoc_num(d, "allocations_created"),
+	       jdoc_num(d, "allocations_expired"), jdoc_num(d, "permissions"),
+	       jdoc_num(d, "channels"));
+	printf("requests: %llu, auth failures: %llu\n", jdoc_num(d, "requests"),
+	       jdoc_num(d, "auth_failures"));
+	printf("userspace: client->peer %llu pkts %llu bytes, peer->client %llu pkts %llu bytes\n",
+	       jdoc_num(d, "userspace.pkts_c2p"), jdoc_num(d, "userspace.bytes_c2p"),
+	       jdoc_num(d, "userspace.pkts_p2c"), jdoc_num(d, "userspace.bytes_p2c"));
+	printf("drops:");
+	print_group(d, "drops");
+	printf("xdp: %s\n", en && !strcmp(en, "true") ? "on" : "off (relaying in userspace)");
+	for (size_t i = 0; i < nif; i++)
+		printf("  %s\n", jdoc_get(d, "xdp.interfaces.%zu", i));
+	if (en && !strcmp(en, "true")) {
+		printf("  counters:");
+		print_group(d, "xdp.counters");
+	}
+}
+
 int cmd_status(const struct ctl_opts *o, int argc, char **argv)
 {
-	char *ans = NULL;
-	int err;
+	struct jdoc d;
+	int st;
 
-	(void)argv;
-	if (argc > 1) {
-		fprintf(stderr, "usage: turnctl status\n");
-		return CTL_ERR;
-	}
-	err = ctl_request(o->socket, "{\"cmd\":\"status\"}", &ans);
-	if (err) {
-		fprintf(stderr, "turnctl: cannot talk to turnd at %s: %s\n", o->socket,
-			strerror(-err));
-		return CTL_ERR;
-	}
-	if (!strstr(ans, "\"ok\":true")) {
-		fprintf(stderr, "turnctl: turnd answered an error: %s", ans);
-		free(ans);
-		return CTL_ERR;
-	}
-	/* the human form is the same JSON for now; `--json` keeps it machine-exact */
-	fputs(ans, stdout);
-	free(ans);
+	if (argc > 1)
+		return ctl_usage(argv[0]);
+	st = ctl_call(o, "{\"cmd\":\"status\"}", &d);
+	if (st)
+		return st;
+	if (!o->json)
+		print_status(&d);
+	jdoc_free(&d);
 	return CTL_OK;
 }
