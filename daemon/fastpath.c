@@ -22,10 +22,16 @@
 struct fastpath {
 	struct xdp_obj obj;
 	struct fwd_maps *maps;
-	struct xdp_iface *ifs;
+	struct xdp_iface ifs[FP_MAX_IFACES];
 	int nifs;
 	int ncpus;
 	bool detach_on_exit;
+	int mode;				/* enum xdp_mode asked for */
+	/* What the interfaces are chosen from, again on every refresh: */
+	char conf[FP_MAX_IFACES][IF_NAMESIZE];	/* xdp.interfaces ("": a name too long) */
+	int nconf;
+	sockaddr_u addrs[CONFIG_MAX_LISTEN + 2];	/* else those holding these */
+	int naddrs;
 };
 
 static const char *mode_name(int mode)
@@ -69,66 +75,83 @@ static size_t append(char *buf, size_t cap, size_t len, const char *fmt, ...)
 	return (size_t)n < cap - len ? len + (size_t)n : cap - 1;
 }
 
-/* The configured interfaces, or those holding a listen or relay address; -errno + why. */
-static int pick_names(const struct xdp_cfg *x, const struct relay_cfg *r,
-		      const sockaddr_u *listen, int nlisten, char (*names)[IF_NAMESIZE],
-		      char *why)
+static int find_name(char (*names)[IF_NAMESIZE], int n, const char *name)
 {
-	sockaddr_u addrs[CONFIG_MAX_LISTEN + 2];
-	int n = 0;
+	for (int i = 0; i < n; i++)
+		if (!strcmp(names[i], name))
+			return i;
+	return -1;
+}
 
-	if (x->nifaces) {
-		/* A name too long becomes "": truncated, it could name another interface. */
-		for (size_t i = 0; i < x->nifaces && n < FP_MAX_IFACES; i++)
-			if (strlen(x->ifaces[i]) < IF_NAMESIZE)
-				strcpy(names[n++], x->ifaces[i]);
-			else
-				names[n++][0] = '\0';
-		return n;
+/* Remember what the interfaces are chosen from, for fastpath_refresh_ifaces(). */
+static void keep_choice(struct fastpath *fp, const struct xdp_cfg *x, const struct relay_cfg *r,
+			const sockaddr_u *listen, int nlisten)
+{
+	fp->mode = x->mode;
+	/* A name too long becomes "": truncated, it could name another interface. */
+	for (size_t i = 0; i < x->nifaces && fp->nconf < FP_MAX_IFACES; i++) {
+		const char *name = strlen(x->ifaces[i]) < IF_NAMESIZE ? x->ifaces[i] : "";
+
+		if (find_name(fp->conf, fp->nconf, name) < 0)
+			strcpy(fp->conf[fp->nconf++], name);
 	}
-	for (int i = 0; i < nlisten && n < CONFIG_MAX_LISTEN; i++)
-		addrs[n++] = listen[i];
+	for (int i = 0; i < nlisten && fp->naddrs < CONFIG_MAX_LISTEN; i++)
+		fp->addrs[fp->naddrs++] = listen[i];
 	for (int i = 0; i < r->naddr && i < 2; i++)
-		addrs[n++] = r->addr[i];
-	n = ifaces_holding(addrs, n, names, FP_MAX_IFACES);
-	if (n < 0)
-		snprintf(why, WHY_LEN, "listing interfaces failed: %s", strerror(-n));
-	else if (!n)
-		snprintf(why, WHY_LEN, "no interface holds a listen or relay address "
-			 "(loopback is never used); set xdp.interfaces");
-	return n ? n : -ENODEV;
+		fp->addrs[fp->naddrs++] = r->addr[i];
+}
+
+/*
+ * The configured interfaces (x->ifaces), or else those holding a listen or relay address
+ * now: how many (0 is an answer), or -errno when they could not be listed.
+ */
+static int choose_names(const struct fastpath *fp, char (*names)[IF_NAMESIZE])
+{
+	if (fp->nconf) {
+		memcpy(names, fp->conf, (size_t)fp->nconf * sizeof(fp->conf[0]));
+		return fp->nconf;
+	}
+	return ifaces_holding(fp->addrs, fp->naddrs, names, FP_MAX_IFACES);
+}
+
+/* ifc for interface name, not attached, its ifindex looked up (0 and why: none). */
+static void iface_init(struct xdp_iface *ifc, const char *name)
+{
+	char copy[IF_NAMESIZE];
+
+	snprintf(copy, sizeof(copy), "%s", name);	/* name may be ifc->name */
+	memset(ifc, 0, sizeof(*ifc));
+	memcpy(ifc->name, copy, sizeof(copy));
+	ifc->link_fd = -1;
+	ifc->mode = XDP_MODE_OFF;
+	ifc->ifindex = ifc->name[0] ? (int)if_nametoindex(ifc->name) : 0;
+	if (!ifc->ifindex)
+		snprintf(ifc->why, sizeof(ifc->why), "%s",
+			 ifc->name[0] ? "no such interface" : "name empty or too long");
 }
 
 /* fp->ifs from the names; -ENODEV + why when none of them exists. */
-static int pick_ifaces(struct fastpath *fp, const struct xdp_cfg *x, const struct relay_cfg *r,
-		       const sockaddr_u *listen, int nlisten, char *why)
+static int pick_ifaces(struct fastpath *fp, char *why)
 {
 	char names[FP_MAX_IFACES][IF_NAMESIZE];
 	size_t len = 0;
 	int n, usable = 0;
 
-	n = pick_names(x, r, listen, nlisten, names, why);
-	if (n < 0)
+	n = choose_names(fp, names);
+	if (n < 0) {
+		snprintf(why, WHY_LEN, "listing interfaces failed: %s", strerror(-n));
 		return n;
-	fp->ifs = calloc((size_t)n, sizeof(*fp->ifs));
-	if (!fp->ifs) {
-		snprintf(why, WHY_LEN, "out of memory");
-		return -ENOMEM;
+	}
+	if (!n) {
+		snprintf(why, WHY_LEN, "no interface holds a listen or relay address "
+			 "(loopback is never used); set xdp.interfaces");
+		return -ENODEV;
 	}
 	fp->nifs = n;
 	for (int i = 0; i < n; i++) {
-		struct xdp_iface *ifc = &fp->ifs[i];
-
-		memcpy(ifc->name, names[i], sizeof(ifc->name));
-		ifc->name[sizeof(ifc->name) - 1] = '\0';
-		ifc->link_fd = -1;
-		ifc->mode = XDP_MODE_OFF;
-		ifc->ifindex = ifc->name[0] ? (int)if_nametoindex(ifc->name) : 0;
-		if (ifc->ifindex)
+		iface_init(&fp->ifs[i], names[i]);
+		if (fp->ifs[i].ifindex)
 			usable++;
-		else
-			snprintf(ifc->why, sizeof(ifc->why), "%s",
-				 ifc->name[0] ? "no such interface" : "name empty or too long");
 	}
 	if (usable)
 		return 0;
@@ -212,6 +235,106 @@ static void report(struct fastpath *fp)
 	}
 }
 
+/* Why ifc's link must go now (NULL: it stays): not chosen any more, gone, or detached. */
+static const char *drop_reason(const struct fastpath *fp, const struct xdp_iface *ifc,
+			       char (*names)[IF_NAMESIZE], int n)
+{
+	int now = (int)if_nametoindex(ifc->name);
+
+	if (!now)
+		return "interface gone";
+	if (now != ifc->ifindex)
+		return "interface replaced by another of the same name";
+	if (find_name(names, n, ifc->name) < 0)
+		return "holds no listen or relay address, or is down";
+	if (!xdp_link_alive(&fp->obj, ifc))
+		return "link no longer attached";
+	return NULL;
+}
+
+/* Detach the links that must go; returns how many. */
+static int drop_links(struct fastpath *fp, char (*names)[IF_NAMESIZE], int n)
+{
+	int dropped = 0, err;
+
+	for (int i = 0; i < fp->nifs; i++) {
+		struct xdp_iface *ifc = &fp->ifs[i];
+		const char *reason;
+
+		if (ifc->link_fd < 0)
+			continue;
+		reason = drop_reason(fp, ifc, names, n);
+		if (!reason)
+			continue;
+		err = xdp_detach(&fp->obj, ifc);
+		if (err)
+			pr_warn("xdp unpin failed iface=%s path=%s err=\"%s\"", ifc->name,
+				fp->obj.pin_path, strerror(-err));
+		pr_info("xdp detached iface=%s reason=\"%s\"", ifc->name, reason);
+		snprintf(ifc->why, sizeof(ifc->why), "detached: %s", reason);
+		dropped++;
+	}
+	return dropped;
+}
+
+/*
+ * Attach ifc unless it is attached: 1 when it got attached, else 0. A refusal is logged when
+ * it is news: for a new entry (prev NULL) or one refused before for another reason (prev).
+ * A missing interface is not: its going was logged when it was detached (or at start).
+ */
+static int attach_one(struct fastpath *fp, struct xdp_iface *ifc, const char *prev)
+{
+	if (ifc->link_fd >= 0)
+		return 0;
+	iface_init(ifc, ifc->name);
+	if (ifc->ifindex && !xdp_attach(&fp->obj, fp->mode, ifc)) {
+		iface_enable_forwarding(ifc->name);
+		pr_info("xdp attached iface=%s mode=%s how=\"%s\"", ifc->name,
+			mode_name(ifc->mode), ifc->why);
+		return 1;
+	}
+	if (ifc->ifindex && (!prev || strcmp(prev, ifc->why)))
+		pr_warn("xdp not attached iface=%s reason=\"%s\"", ifc->name, ifc->why);
+	return 0;
+}
+
+/*
+ * Detach first: the link of an interface renamed, or gone and back under the same name, must
+ * be off before the program goes on again. Entries no longer chosen hold no link after
+ * drop_links(), so they are simply left out of the new list.
+ */
+int fastpath_refresh_ifaces(struct fastpath *fp)
+{
+	char names[FP_MAX_IFACES][IF_NAMESIZE];
+	struct xdp_iface next[FP_MAX_IFACES];
+	int n, changes;
+
+	if (!fp)
+		return 0;
+	n = choose_names(fp, names);
+	if (n < 0) {
+		pr_warn("xdp interfaces not refreshed: listing them failed err=\"%s\"",
+			strerror(-n));
+		return n;
+	}
+	changes = drop_links(fp, names, n);
+	for (int i = 0; i < n; i++) {
+		const struct xdp_iface *was = NULL;
+
+		for (int j = 0; j < fp->nifs && !was; j++)
+			if (!strcmp(fp->ifs[j].name, names[i]))
+				was = &fp->ifs[j];
+		if (was)
+			next[i] = *was;
+		else
+			iface_init(&next[i], names[i]);
+		changes += attach_one(fp, &next[i], was ? was->why : NULL);
+	}
+	memcpy(fp->ifs, next, (size_t)n * sizeof(next[0]));
+	fp->nifs = n;
+	return changes;
+}
+
 static void fp_close(struct fastpath *fp)
 {
 	fwd_maps_free(fp->maps);
@@ -220,7 +343,6 @@ static void fp_close(struct fastpath *fp)
 			close(fp->ifs[i].link_fd);
 	if (fp->obj.skel)
 		xdp_obj_close(&fp->obj);
-	free(fp->ifs);
 	free(fp);
 }
 
@@ -253,7 +375,8 @@ struct fastpath *fastpath_new(const struct xdp_cfg *x, const struct relay_cfg *r
 		snprintf(why, sizeof(why), "counting CPUs failed: %s", strerror(-fp->ncpus));
 		goto off;
 	}
-	if (pick_ifaces(fp, x, r, listen, nlisten, why))
+	keep_choice(fp, x, r, listen, nlisten);
+	if (pick_ifaces(fp, why))
 		goto off;
 	xdp_log_setup();
 	if (!x->pin_path) {

@@ -30,6 +30,16 @@ struct fastpath *fastpath_new(const struct xdp_cfg *x, const struct relay_cfg *r
  * the slow path relays what did not fit). fp NULL: nothing, 0.
  */
 int fastpath_sync(struct fastpath *fp, const struct turn_fwd *f);
+/*
+ * Choose the interfaces again, as fastpath_new() did (x->ifaces, else those holding a
+ * listen or relay address that are up), and follow: attach to the new ones, detach from those
+ * gone, replaced or no longer chosen (their links unpinned), attach again where a link went
+ * defunct. One log line per change. Call when ifwatch reports a change (after a short
+ * quiet time: changes come in bursts). Returns how many interfaces changed, or -errno when
+ * the interfaces could not be listed (logged; nothing changed). fp NULL: nothing, 0.
+ */
+int fastpath_refresh_ifaces(struct fastpath *fp);
+
 /* Remove everything of allocation id (call from turn_ops.fwd_release). */
 void fastpath_release(struct fastpath *fp, uint64_t id);
 

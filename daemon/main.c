@@ -14,6 +14,7 @@
 #include "config.h"
 #include "control.h"
 #include "fastpath.h"
+#include "ifwatch.h"
 #include "log.h"
 #include "loop.h"
 #include "setup.h"
@@ -33,12 +34,15 @@ struct turnd {
 	struct control *ctl;
 	struct timer gc;	/* drops expired map entries a previous run left */
 	struct timer save;	/* writes the state file when allocations changed */
+	struct ifwatch *ifw;	/* link and address changes */
+	struct timer ifs;	/* re-picks the XDP interfaces shortly after a change */
 	uint64_t saved_gen;
 	int sigfd;
 };
 
 #define GC_INTERVAL_MS 60000
 #define SAVE_INTERVAL_MS 1000
+#define IFS_SETTLE_MS 200
 
 static void usage(FILE *f)
 {
@@ -118,6 +122,44 @@ static void on_save(struct timer *t, uint64_t now_ms)
 	timerq_set(loop_timers(d->loop), &d->save, now_ms + SAVE_INTERVAL_MS);
 }
 
+static void on_ifs(struct timer *t, uint64_t now_ms)
+{
+	struct turnd *d = container_of(t, struct turnd, ifs);
+
+	(void)now_ms;
+	fastpath_refresh_ifaces(d->fp);	/* logs each attach and detach */
+}
+
+/* A burst of netlink changes is settled for IFS_SETTLE_MS, then acted on once. */
+static void on_if_change(void *arg)
+{
+	struct turnd *d = arg;
+
+	if (d->fp && d->ifs.idx == TIMERQ_IDLE)
+		timerq_set(loop_timers(d->loop), &d->ifs, loop_now_ms() + IFS_SETTLE_MS);
+}
+
+static void on_ifwatch(void *arg, int fd, uint32_t events)
+{
+	struct turnd *d = arg;
+
+	(void)fd;
+	(void)events;
+	ifwatch_read(d->ifw);
+}
+
+/* Follow interfaces only when the fast path chose them itself or may see them come. */
+static void start_ifwatch(struct turnd *d)
+{
+	timer_init(&d->ifs, on_ifs);
+	d->ifw = ifwatch_new(on_if_change, d);
+	if (!d->ifw || loop_add(d->loop, ifwatch_fd(d->ifw), EPOLLIN, on_ifwatch, d)) {
+		pr_warn("xdp: not following interface changes (netlink watch failed)");
+		ifwatch_free(d->ifw);
+		d->ifw = NULL;
+	}
+}
+
 /* Rebuild what a previous turnd left, then keep the file current. */
 static int start_state(struct turnd *d)
 {
@@ -162,6 +204,8 @@ static int start(struct turnd *d)
 	d->udp = udp_new(d->loop, d->cfg.listen, d->cfg.nlisten, &d->cfg.relay);
 	if (!d->udp)
 		return -EADDRNOTAVAIL;
+	if (d->cfg.xdp.mode != XDP_MODE_OFF)
+		start_ifwatch(d);	/* before the choice, so no change slips between */
 	d->fp = fastpath_new(&d->cfg.xdp, &d->cfg.relay, d->cfg.listen, d->cfg.nlisten);
 	if (d->fp) {
 		timer_init(&d->gc, on_gc);
@@ -198,6 +242,10 @@ static void stop(struct turnd *d)
 	if (d->udp)
 		udp_set_fastpath(d->udp, NULL);
 	turn_free(d->turn);	/* releases allocations and their relay sockets */
+	if (d->ifw) {
+		loop_del(d->loop, ifwatch_fd(d->ifw));
+		ifwatch_free(d->ifw);
+	}
 	fastpath_free(d->fp);
 	udp_free(d->udp);
 	if (d->sigfd >= 0)

@@ -3,8 +3,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ifaddrs.h>
+#include <libmnl/libmnl.h>
 #include <limits.h>
+#include <linux/if_addr.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,20 +15,206 @@
 
 #include "log.h"
 
-/* Does interface address ifa match a (same IP; a wildcard matches any IP of its family)? */
-static bool ifa_matches(const struct ifaddrs *ifa, const sockaddr_u *a)
-{
-	sockaddr_u ia;
+/* Large enough for any dump message the kernel sends (it sizes them to 32 KiB at most). */
+#define NL_BUFSIZE 32768
+/* A dump that changes while the kernel sends it (NLM_F_DUMP_INTR) is taken again. */
+#define DUMP_TRIES 3
 
-	if (!ifa->ifa_addr || ifa->ifa_addr->sa_family != a->sa.sa_family)
+/* Every link and every address of the namespace, from two rtnetlink dumps. */
+struct nl_link {
+	int ifindex;
+	unsigned int flags;	/* IFF_* */
+	char name[IF_NAMESIZE];
+};
+
+struct nl_addr {
+	int ifindex;
+	sockaddr_u ip;
+};
+
+struct ifdump {
+	struct nl_link *links;
+	int nlinks, caplinks;
+	struct nl_addr *addrs;
+	int naddrs, capaddrs;
+	bool intr;		/* a reply came with NLM_F_DUMP_INTR: inconsistent */
+	bool nomem;
+};
+
+/* p (n of *cap elements of size bytes used) with room for one more: p, a new array, or NULL. */
+static void *grow(void *p, int n, int *cap, size_t size)
+{
+	int ncap = *cap ? *cap * 2 : 16;
+
+	if (n < *cap)
+		return p;
+	p = reallocarray(p, (size_t)ncap, size);
+	if (p)
+		*cap = ncap;
+	return p;
+}
+
+static int link_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct ifdump *d = data;
+	const struct ifinfomsg *ifi;
+	const struct nlattr *attr;
+	struct nl_link *l;
+
+	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+		d->intr = true;
+	if (nlh->nlmsg_type != RTM_NEWLINK || nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifi)))
+		return MNL_CB_OK;
+	ifi = mnl_nlmsg_get_payload(nlh);
+	mnl_attr_for_each(attr, nlh, sizeof(*ifi)) {
+		if (mnl_attr_get_type(attr) != IFLA_IFNAME ||
+		    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) < 0 ||
+		    strlen(mnl_attr_get_str(attr)) >= IF_NAMESIZE)
+			continue;
+		l = grow(d->links, d->nlinks, &d->caplinks, sizeof(*l));
+		if (!l) {
+			d->nomem = true;
+			return MNL_CB_ERROR;
+		}
+		d->links = l;
+		l = &d->links[d->nlinks++];
+		l->ifindex = ifi->ifi_index;
+		l->flags = ifi->ifi_flags;
+		strcpy(l->name, mnl_attr_get_str(attr));
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+/* The address of an RTM_NEWADDR: IFA_LOCAL (ours on a point-to-point link), else IFA_ADDRESS. */
+static bool ifa_ip(const struct nlmsghdr *nlh, const struct ifaddrmsg *ifa, sockaddr_u *ip)
+{
+	size_t alen = ifa->ifa_family == AF_INET ? 4 : 16;
+	const struct nlattr *attr, *local = NULL, *addr = NULL;
+
+	mnl_attr_for_each(attr, nlh, sizeof(*ifa)) {
+		if (mnl_attr_get_payload_len(attr) != alen)
+			continue;
+		if (mnl_attr_get_type(attr) == IFA_LOCAL)
+			local = attr;
+		else if (mnl_attr_get_type(attr) == IFA_ADDRESS)
+			addr = attr;
+	}
+	if (local)
+		addr = local;
+	if (!addr)
 		return false;
-	if (ifa->ifa_flags & IFF_LOOPBACK || !(ifa->ifa_flags & IFF_UP))
+	memset(ip, 0, sizeof(*ip));
+	ip->sa.sa_family = ifa->ifa_family;
+	memcpy(ifa->ifa_family == AF_INET ? (void *)&ip->v4.sin_addr : (void *)&ip->v6.sin6_addr,
+	       mnl_attr_get_payload(addr), alen);
+	return true;
+}
+
+static int addr_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct ifdump *d = data;
+	const struct ifaddrmsg *ifa;
+	struct nl_addr *a;
+	sockaddr_u ip;
+
+	if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+		d->intr = true;
+	if (nlh->nlmsg_type != RTM_NEWADDR || nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifa)))
+		return MNL_CB_OK;
+	ifa = mnl_nlmsg_get_payload(nlh);
+	if ((ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6) ||
+	    !ifa_ip(nlh, ifa, &ip))
+		return MNL_CB_OK;
+	a = grow(d->addrs, d->naddrs, &d->capaddrs, sizeof(*a));
+	if (!a) {
+		d->nomem = true;
+		return MNL_CB_ERROR;
+	}
+	d->addrs = a;
+	a = &d->addrs[d->naddrs++];
+	a->ifindex = (int)ifa->ifa_index;
+	a->ip = ip;
+	return MNL_CB_OK;
+}
+
+/* One dump (RTM_GETLINK or RTM_GETADDR, every family) through cb. 0 or -errno. */
+static int nl_dump(struct mnl_socket *nl, char *buf, uint16_t type, mnl_cb_t cb,
+		   struct ifdump *d)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	uint32_t portid = mnl_socket_get_portid(nl);
+	struct rtgenmsg *g;
+	ssize_t n;
+	int ret;
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = (uint32_t)type;
+	/* An ifinfomsg or ifaddrmsg: only the family, its first byte, matters here. */
+	g = mnl_nlmsg_put_extra_header(nlh, type == RTM_GETLINK ? sizeof(struct ifinfomsg) :
+								 sizeof(struct ifaddrmsg));
+	g->rtgen_family = AF_UNSPEC;
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	do {
+		n = mnl_socket_recvfrom(nl, buf, NL_BUFSIZE);
+		if (n < 0)
+			return -errno;
+		ret = mnl_cb_run(buf, (size_t)n, type, portid, cb, d);
+	} while (ret > MNL_CB_STOP);
+	if (d->nomem)
+		return -ENOMEM;
+	return ret < 0 ? (errno ? -errno : -EIO) : 0;
+}
+
+/* Both dumps into *d, again while one was inconsistent (at most DUMP_TRIES). 0 or -errno. */
+static int if_dump(struct ifdump *d)
+{
+	struct mnl_socket *nl;
+	char *buf;
+	int err = -ENOMEM;
+
+	buf = malloc(NL_BUFSIZE);
+	nl = buf ? mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC) : NULL;
+	if (!nl) {
+		err = buf ? -errno : err;
+		goto out;
+	}
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		err = -errno;
+		goto out;
+	}
+	for (int try = 0; try < DUMP_TRIES; try++) {
+		d->nlinks = d->naddrs = 0;
+		d->intr = false;
+		err = nl_dump(nl, buf, RTM_GETLINK, link_cb, d);
+		if (!err)
+			err = nl_dump(nl, buf, RTM_GETADDR, addr_cb, d);
+		if (err || !d->intr)
+			break;
+	}
+out:
+	if (nl)
+		mnl_socket_close(nl);
+	free(buf);
+	return err;
+}
+
+static const struct nl_link *link_of(const struct ifdump *d, int ifindex)
+{
+	for (int i = 0; i < d->nlinks; i++)
+		if (d->links[i].ifindex == ifindex)
+			return &d->links[i];
+	return NULL;
+}
+
+/* Does address da match a (same IP; a wildcard matches any IP of its family)? */
+static bool addr_matches(const struct nl_addr *da, const sockaddr_u *a)
+{
+	if (da->ip.sa.sa_family != a->sa.sa_family)
 		return false;
-	if (addr_is_any(a))
-		return true;
-	memset(&ia, 0, sizeof(ia));
-	memcpy(&ia, ifa->ifa_addr, a->sa.sa_family == AF_INET6 ? sizeof(ia.v6) : sizeof(ia.v4));
-	return addr_equal_ip(&ia, a);
+	return addr_is_any(a) || addr_equal_ip(&da->ip, a);
 }
 
 static int name_add(char (*names)[IF_NAMESIZE], int n, int max, const char *name)
@@ -41,21 +230,25 @@ static int name_add(char (*names)[IF_NAMESIZE], int n, int max, const char *name
 
 int ifaces_holding(const sockaddr_u *addrs, int naddr, char (*names)[IF_NAMESIZE], int max)
 {
-	struct ifaddrs *list;
-	int n = 0;
+	struct ifdump d = { 0 };
+	int n = 0, err;
 
-	if (getifaddrs(&list))
-		return -errno;
-	for (int i = 0; i < naddr; i++) {
+	err = if_dump(&d);
+	for (int i = 0; !err && i < naddr; i++) {
 		sockaddr_u a = addrs[i];
 
 		addr_unmap_v4(&a);
-		for (struct ifaddrs *ifa = list; ifa; ifa = ifa->ifa_next)
-			if (ifa_matches(ifa, &a))
-				n = name_add(names, n, max, ifa->ifa_name);
+		for (int j = 0; j < d.naddrs; j++) {
+			const struct nl_link *l = link_of(&d, d.addrs[j].ifindex);
+
+			if (l && !(l->flags & IFF_LOOPBACK) && l->flags & IFF_UP &&
+			    addr_matches(&d.addrs[j], &a))
+				n = name_add(names, n, max, l->name);
+		}
 	}
-	freeifaddrs(list);
-	return n;
+	free(d.links);
+	free(d.addrs);
+	return err ? err : n;
 }
 
 int sysctl_read_int(const char *path, int *val)

@@ -9,8 +9,9 @@
 /*
  * The interfaces holding any of addrs (ports ignored). A wildcard address stands for every
  * interface that is up and holds an address of its family. Loopback interfaces are never
- * picked: nothing on them is forwarded. Writes up to max unique names into names; returns
- * how many, or -errno (getifaddrs failed).
+ * picked: nothing on them is forwarded, nor are interfaces that are down. Read from
+ * rtnetlink (libmnl). Writes up to max unique names into names; returns how many, or -errno
+ * (the netlink dump failed).
  */
 int ifaces_holding(const sockaddr_u *addrs, int naddr, char (*names)[IF_NAMESIZE], int max);
 

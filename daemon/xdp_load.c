@@ -407,6 +407,45 @@ int xdp_attach(const struct xdp_obj *o, int mode, struct xdp_iface *ifc)
 	return 0;
 }
 
+bool xdp_link_alive(const struct xdp_obj *o, const struct xdp_iface *ifc)
+{
+	struct bpf_prog_info pinfo;
+	struct bpf_link_info info;
+	uint32_t len = sizeof(info), plen = sizeof(pinfo), id;
+	uint8_t am;
+
+	if (ifc->link_fd < 0 || ifc->ifindex <= 0)
+		return false;
+	memset(&info, 0, sizeof(info));
+	memset(&pinfo, 0, sizeof(pinfo));
+	if (bpf_obj_get_info_by_fd(ifc->link_fd, &info, &len) ||
+	    bpf_obj_get_info_by_fd(o->prog_fd, &pinfo, &plen))
+		return false;
+	/* A defunct link (its interface unregistered) reports ifindex 0. */
+	if (info.type != BPF_LINK_TYPE_XDP || info.xdp.ifindex != (uint32_t)ifc->ifindex ||
+	    info.prog_id != pinfo.id)
+		return false;
+	return !xdp_query(ifc->ifindex, &id, &am) && id == info.prog_id;
+}
+
+int xdp_detach(const struct xdp_obj *o, struct xdp_iface *ifc)
+{
+	char path[PATH_MAX];
+	int err = 0;
+
+	if (ifc->link_fd >= 0) {
+		/* Fails harmlessly on a link whose interface is gone already. */
+		bpf_link_detach(ifc->link_fd);
+		close(ifc->link_fd);
+	}
+	ifc->link_fd = -1;
+	ifc->mode = XDP_MODE_OFF;
+	snprintf(path, sizeof(path), "%s/" LINK_PREFIX "%s", o->pin_path, ifc->name);
+	if (ifc->name[0] && unlink(path) && errno != ENOENT)
+		err = -errno;
+	return err;
+}
+
 static bool kept(const char *name, const struct xdp_iface *keep, int nkeep)
 {
 	for (int i = 0; i < nkeep; i++)

@@ -73,6 +73,18 @@ void xdp_obj_close(struct xdp_obj *o);
 int xdp_attach(const struct xdp_obj *o, int mode, struct xdp_iface *ifc);
 
 /*
+ * Whether ifc's link (link_fd) still runs our program o on ifc->ifindex: false once the
+ * interface is gone (the link is then defunct) or the link was detached from outside.
+ */
+bool xdp_link_alive(const struct xdp_obj *o, const struct xdp_iface *ifc);
+
+/*
+ * Detach ifc's link, close it and remove its pin under o->pin_path; ifc is then off.
+ * 0 or -errno of the unpin (a link already defunct or unpinned is fine).
+ */
+int xdp_detach(const struct xdp_obj *o, struct xdp_iface *ifc);
+
+/*
  * Detach and unpin the links pinned under pin_path: all of them when keep is NULL, else
  * those whose interface name is not among keep[0..nkeep). Returns how many, or -errno.
  */

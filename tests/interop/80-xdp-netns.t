@@ -84,7 +84,7 @@ relay_run()
 	D_PEER=$((p1 - p0)) D_PCSUM=$((pc1 - pc0))
 	diag "$1: UDP InDatagrams grew relay +$D_RELAY client +$D_CLIENT peer +$D_PEER;" \
 		"InCsumErrors client +$D_CCSUM peer +$D_PCSUM"
-	STATUS=$("$ROOT/build/turnctl" -s "$T/turnd.sock" status 2>&1)
+	STATUS=$("$TURNCTL" -s "$T/turnd.sock" --json status 2>&1)
 	diag "$1: turnctl status: $STATUS"
 }
 
