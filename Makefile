@@ -51,7 +51,9 @@ help:
 	@echo 'make run        install missing deps, build, run turnd on $(CONF) in the foreground'
 	@echo 'make check      install missing deps, build, run every test under prove'
 	@echo 'make deps       install the Debian packages the build and tests need'
+	@echo 'make install    install to PREFIX (/usr/local) under DESTDIR; make uninstall'
 	@echo 'make clean      remove build/'
+	@echo 'make bench     (root) benchmark table: turnd XDP/userspace, coturn, XDP forwarder; ARGS=--quick'
 	@echo 'options: SAN=1 (ASan+UBSan), V=1 (show commands), CONF=FILE'
 
 $(BUILD)/%.o: %.c
@@ -102,6 +104,42 @@ $(BUILD)/daemon/xdp_load.o: $(BPF_SKELS)
 $(BUILD)/tests/test_xdp.t: $(BPF_SKELS)
 # --- bpf end ---
 
+# --- bench begin ---
+# `make bench [ARGS=--quick]`: the benchmark harness (tools/bench/, needs root). Not in check.
+BENCH_BPF  := gen count fwd
+BENCH_SKELS := $(patsubst %,$(BUILD)/bench/%.skel.h,$(BENCH_BPF))
+BENCH_BINS := $(BUILD)/turnbench-flows $(BUILD)/turnbench-gen $(BUILD)/turnbench-count
+
+.PHONY: bench bench-build
+.SECONDARY: $(patsubst %,$(BUILD)/bench/%.bpf.o,$(BENCH_BPF))
+
+$(BUILD)/bench/%.bpf.o: tools/bench/%.bpf.c tools/bench/bench.h
+	@mkdir -p $(dir $@)
+	$(call msg,BPF,$<)
+	$(Q)clang $(BPF_CFLAGS) -Itools/bench -c $< -o $@
+
+$(BUILD)/bench/%.skel.h: $(BUILD)/bench/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)bpftool gen skeleton $< > $@
+
+$(BUILD)/tools/bench/%.o: CPPFLAGS += -Itools/bench -I$(BUILD)/bench
+$(BUILD)/tools/bench/gen.o: $(BUILD)/bench/gen.skel.h
+$(BUILD)/tools/bench/count.o: $(BUILD)/bench/count.skel.h $(BUILD)/bench/fwd.skel.h
+
+$(BUILD)/turnbench-flows: $(BUILD)/tools/bench/flows.o $(BUILD)/libturnd.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/turnbench-%: $(BUILD)/tools/bench/%.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lbpf
+
+bench-build: all $(BENCH_BINS) $(BUILD)/bpf/xdp_pass.bpf.o
+
+bench: bench-build
+	BUILD=$(abspath $(BUILD)) tools/bench/turnbench.sh $(ARGS)
+# --- bench end ---
+
 tests: all $(TEST_BINS) $(BPF_OBJS)
 
 # Install what is missing (dpkg-query first, so a ready machine runs no apt-get).
@@ -123,6 +161,44 @@ check: deps
 run: deps
 	$(Q)$(MAKE) --no-print-directory all
 	exec $(BUILD)/turnd -c $(CONF)
+
+# --- install begin ---
+# make install [PREFIX=/usr/local] [DESTDIR=DIR]: binaries to PREFIX/sbin, man pages to
+# PREFIX/share/man, the systemd unit (ExecStart pointing into PREFIX/sbin) to /lib/systemd/system,
+# and turnd.conf to /etc/turnd/turnd.conf only when no file is there (an operator's edits stay).
+PREFIX     ?= /usr/local
+SBINDIR    := $(PREFIX)/sbin
+MANDIR     := $(PREFIX)/share/man
+UNITDIR    ?= /lib/systemd/system
+CONFDIR    ?= /etc/turnd
+MAN5       := doc/turnd.conf.5
+MAN8       := doc/turnd.8 doc/turnctl.8
+
+.PHONY: install uninstall
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(CONFDIR)
+	install -m 0755 $(BUILD)/turnd $(BUILD)/turnctl $(DESTDIR)$(SBINDIR)/
+	install -m 0644 $(MAN5) $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/
+	sed 's|/usr/sbin/turnd|$(SBINDIR)/turnd|g; s|/etc/turnd/turnd.conf|$(CONFDIR)/turnd.conf|g' \
+		daemon/turnd.service > $(DESTDIR)$(UNITDIR)/turnd.service.tmp
+	chmod 0644 $(DESTDIR)$(UNITDIR)/turnd.service.tmp
+	mv -f $(DESTDIR)$(UNITDIR)/turnd.service.tmp $(DESTDIR)$(UNITDIR)/turnd.service
+	@if [ -e $(DESTDIR)$(CONFDIR)/turnd.conf ]; then \
+		echo "  keeping  $(DESTDIR)$(CONFDIR)/turnd.conf (exists)"; \
+	else \
+		install -m 0640 turnd.conf $(DESTDIR)$(CONFDIR)/turnd.conf; \
+	fi
+
+# The configuration file is left in place: it is the operator's.
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/turnd $(DESTDIR)$(SBINDIR)/turnctl \
+		$(patsubst doc/%,$(DESTDIR)$(MANDIR)/man5/%,$(MAN5)) \
+		$(patsubst doc/%,$(DESTDIR)$(MANDIR)/man8/%,$(MAN8)) \
+		$(DESTDIR)$(UNITDIR)/turnd.service
+# --- install end ---
 
 clean:
 	rm -rf $(BUILD)

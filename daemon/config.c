@@ -17,6 +17,7 @@
 
 #define DEFAULT_PORT		3478
 #define DEFAULT_SOFTWARE	"turnd"
+#define DEFAULT_METRICS_PORT	9641
 #define DEFAULT_SOCKET		"/run/turnd/turnd.sock"
 #define MAX_FILE_SIZE		(16u << 20)
 #define MAX_LIFETIME		86400	/* one day, for every *_lifetime */
@@ -664,23 +665,35 @@ static int load_control(struct loader *l, const config_setting_t *g)
 	return dup_string(l, v, &l->c->control_socket);
 }
 
+/* log = { level = "info"; target = "stderr" | "syslog"; rate = 200; } */
 static int load_log(struct loader *l, const config_setting_t *g)
 {
-	static const char *const keys[] = { "level", NULL };
+	static const char *const keys[] = { "level", "target", "rate", NULL };
 	const config_setting_t *s;
 	const char *v;
-	int err, lvl;
+	int err, n;
 
 	if ((err = want_group(l, g)) || (err = check_keys(l, g, keys)))
 		return err;
 	err = get_string(l, g, "level", &v, &s);
-	if (err <= 0)
+	if (err < 0)
 		return err;
-	lvl = log_level_parse(v);
-	if (lvl < 0)
-		return bad(l, s, NULL, "\"%s\" is not one of error, warn, info, debug", v);
-	l->c->log_level = lvl;
-	return 0;
+	if (err > 0) {
+		n = log_level_parse(v);
+		if (n < 0)
+			return bad(l, s, NULL, "\"%s\" is not one of error, warn, info, debug", v);
+		l->c->log_level = n;
+	}
+	err = get_string(l, g, "target", &v, &s);
+	if (err < 0)
+		return err;
+	if (err > 0) {
+		n = log_target_parse(v);
+		if (n < 0)
+			return bad(l, s, NULL, "\"%s\" is not one of stderr, syslog", v);
+		l->c->log_target = n;
+	}
+	return get_uint(l, g, "rate", 0, 1000000, &l->c->log_rate);
 }
 
 static int xdp_mode_parse(const char *v)
@@ -742,6 +755,27 @@ static int load_xdp(struct loader *l, const config_setting_t *g)
 	return s ? load_xdp_ifaces(l, s, x) : 0;
 }
 
+static int load_metrics(struct loader *l, const config_setting_t *g)
+{
+	static const char *const keys[] = { "listen", NULL };
+	const config_setting_t *s;
+	sockaddr_u *a = &l->c->metrics_listen;
+	const char *v;
+	int err;
+
+	if ((err = want_group(l, g)) || (err = check_keys(l, g, keys)))
+		return err;
+	err = get_string(l, g, "listen", &v, &s);
+	if (err <= 0)
+		return err;
+	if (addr_parse(v, DEFAULT_METRICS_PORT, a))
+		return bad(l, s, NULL, "\"%s\" is not \"IPv4:port\" or \"[IPv6]:port\"", v);
+	if (!addr_port(a))
+		return bad(l, s, NULL, "\"%s\": port 0 is not allowed", v);
+	l->c->metrics_on = true;
+	return 0;
+}
+
 /* Groups that later versions define: accepted, not read. */
 static int load_reserved(struct loader *l, const config_setting_t *g)
 {
@@ -764,7 +798,7 @@ static const struct section {
 	{ "log", load_log },
 	{ "xdp", load_xdp },
 	{ "signaling", load_reserved },
-	{ "metrics", load_reserved },
+	{ "metrics", load_metrics },
 };
 
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
@@ -806,6 +840,8 @@ static void set_defaults(struct turnd_config *c)
 	c->alloc.legacy_channels = true;
 	c->auth.nonce_lifetime = 600;
 	c->log_level = LOG_LVL_INFO;
+	c->log_target = LOG_TARGET_STDERR;
+	c->log_rate = LOG_RATE_DEFAULT;
 }
 
 /* Defaults that need memory or depend on nothing having been set. */

@@ -74,7 +74,11 @@ struct turnd_config {
 	struct xdp_cfg xdp;
 	char *state_file;	/* allocations kept across a restart */
 	char *control_socket;
+	bool metrics_on;	/* metrics = { listen = "127.0.0.1:9641"; }; absent: no endpoint */
+	sockaddr_u metrics_listen;
 	int log_level;		/* enum log_level */
+	int log_target;		/* enum log_target: stderr (default) or syslog */
+	uint32_t log_rate;	/* lines per second, burst as many; 0 = no limit (default 200) */
 };
 
 /*

@@ -17,6 +17,7 @@
 #include "ifwatch.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
 #include "setup.h"
 #include "state.h"
 #include "turn.h"
@@ -32,6 +33,8 @@ struct turnd {
 	struct turn_server *turn;
 	struct fastpath *fp;
 	struct control *ctl;
+	struct metrics *metrics;
+	struct latency_hist lat;	/* request handling time, fed by udp */
 	struct timer gc;	/* drops expired map entries a previous run left */
 	struct timer save;	/* writes the state file when allocations changed */
 	struct ifwatch *ifw;	/* link and address changes */
@@ -75,6 +78,8 @@ static void reload(struct turnd *d)
 	auth_free(d->auth);
 	d->auth = na;
 	log_set_level(nc.log_level);
+	log_set_target(nc.log_target);
+	log_set_rate(nc.log_rate);
 	/* listeners and relay addresses need a restart; the rest of nc replaces cfg */
 	nc.nlisten = d->cfg.nlisten;
 	memcpy(nc.listen, d->cfg.listen, sizeof(nc.listen));
@@ -225,6 +230,13 @@ static int start(struct turnd *d)
 	d->ctl = control_new(d->loop, d->cfg.control_socket, d->turn, d->fp);
 	if (!d->ctl)
 		return -EIO;
+	udp_set_latency(d->udp, &d->lat);
+	if (d->cfg.metrics_on) {
+		d->metrics = metrics_new(d->loop, &d->cfg.metrics_listen, d->turn, d->fp);
+		if (!d->metrics)
+			return -EADDRNOTAVAIL;
+		metrics_set_latency(d->metrics, &d->lat);
+	}
 	pr_info("started version=%s realm=%s users=%zu", TURND_VERSION, d->cfg.realm,
 		auth_user_count(d->auth));
 	return 0;
@@ -233,6 +245,7 @@ static int start(struct turnd *d)
 static void stop(struct turnd *d)
 {
 	control_free(d->ctl);
+	metrics_free(d->metrics);
 	/* the kernel keeps forwarding through the pinned maps while turnd is away (unless
 	 * xdp.detach_on_exit): releasing allocations must not empty them */
 	if (d->turn && d->fp && !d->cfg.xdp.detach_on_exit)
@@ -307,6 +320,8 @@ int main(int argc, char **argv)
 			printf("%s: configuration ok\n", path);
 		return rc;
 	}
+	log_set_target(d.cfg.log_target);	/* the daemon's own; checks above print to stderr */
+	log_set_rate(d.cfg.log_rate);
 	srandom((unsigned)time(NULL) ^ (unsigned)getpid());
 	rc = start(&d);
 	if (!rc)

@@ -13,6 +13,7 @@
 
 #include "fastpath.h"
 #include "log.h"
+#include "metrics.h"
 
 #define UDP_BATCH 64		/* datagrams read per wake-up and socket */
 #define UDP_BUF 65536
@@ -30,6 +31,7 @@ struct udp {
 	struct loop *loop;
 	struct turn_server *turn;
 	struct fastpath *fp;
+	struct latency_hist *lat;
 	struct listener ls[CONFIG_MAX_LISTEN];
 	int nls;
 	struct relay_cfg relay;
@@ -102,6 +104,17 @@ static void got_client(struct udp *u, struct listener *ls, struct msghdr *mh, si
 			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
 			t.server.v6.sin6_addr = pi.ipi6_addr;
 		}
+	}
+	if (u->lat && len >= 20 && !(u->buf[0] & 0xC1) && !(u->buf[1] & 0x10)) {
+		/* a STUN request: time the core's handling of it */
+		struct timespec a, b;
+
+		clock_gettime(CLOCK_MONOTONIC, &a);
+		turn_on_client(u->turn, &t, u->buf, len, &now);
+		clock_gettime(CLOCK_MONOTONIC, &b);
+		metrics_observe_request(u->lat, (double)(b.tv_sec - a.tv_sec) +
+						(double)(b.tv_nsec - a.tv_nsec) / 1e9);
+		return;
 	}
 	turn_on_client(u->turn, &t, u->buf, len, &now);
 }
@@ -396,6 +409,11 @@ int udp_listener_id(const struct udp *u, const sockaddr_u *server)
 			return i;
 	}
 	return -ENOENT;
+}
+
+void udp_set_latency(struct udp *u, struct latency_hist *h)
+{
+	u->lat = h;
 }
 
 void udp_set_fastpath(struct udp *u, struct fastpath *fp)

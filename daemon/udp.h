@@ -19,6 +19,9 @@ struct udp *udp_new(struct loop *l, const sockaddr_u *listen, int nlisten,
 /* The callbacks the TURN core needs, bound to this transport. */
 void udp_ops(struct udp *u, struct turn_ops *ops);
 struct fastpath;
+struct latency_hist;
+/* Time each STUN request the core handles into h (NULL: don't). */
+void udp_set_latency(struct udp *u, struct latency_hist *h);
 /* Mirror allocations into the XDP fast path (NULL: none). Call before udp_ops. */
 void udp_set_fastpath(struct udp *u, struct fastpath *fp);
 /* Start delivering datagrams to the core (call once it exists). */

@@ -100,7 +100,7 @@ static const char full[] =
 	"peers = { allow = [ \"10.1.0.0/16\" ]; deny = [ \"203.0.113.0/24\", "
 	"\"2001:db8:dead::/48\" ]; };\n"					/* 13 */
 	"control = { socket = \"/tmp/turnd-test.sock\"; };\n"			/* 14 */
-	"log = { level = \"debug\"; };\n"					/* 15 */
+	"log = { level = \"debug\"; target = \"syslog\"; rate = 50; };\n"	/* 15 */
 	"xdp = { mode = \"native\"; interfaces = [ \"eth0\", \"veth1\" ];\n"	/* 16 */
 	"  pin_path = \"/sys/fs/bpf/t\"; detach_on_exit = true; };\n"		/* 17 */
 	"signaling = { };\n"							/* 18 */
@@ -160,11 +160,14 @@ static void test_full(void)
 	}
 	ok(str_is(c->control_socket, "/tmp/turnd-test.sock"), "control socket");
 	is_int(c->log_level, LOG_LVL_DEBUG, "log level debug");
+	is_int(c->log_target, LOG_TARGET_SYSLOG, "log target syslog");
+	is_int(c->log_rate, 50, "log rate 50");
 	is_int(c->xdp.mode, XDP_MODE_NATIVE, "xdp.mode native");
 	ok(c->xdp.nifaces == 2 && !strcmp(c->xdp.ifaces[0], "eth0") &&
 	   !strcmp(c->xdp.ifaces[1], "veth1"), "xdp.interfaces");
 	ok(!strcmp(c->xdp.pin_path, "/sys/fs/bpf/t"), "xdp.pin_path");
 	ok(c->xdp.detach_on_exit, "xdp.detach_on_exit");
+	ok(c->metrics_on && ip_is(&c->metrics_listen, "127.0.0.1", 9100), "metrics.listen");
 	config_free(c);
 	ok(cfg_is_empty(c), "config_free leaves it empty");
 }
@@ -199,8 +202,11 @@ static void test_defaults(void)
 	ok(!c->peers.nallow && !c->peers.ndeny, "no peer rules");
 	ok(str_is(c->control_socket, "/run/turnd/turnd.sock"), "control socket default");
 	is_int(c->log_level, LOG_LVL_INFO, "log level default info");
+	is_int(c->log_target, LOG_TARGET_STDERR, "log target default stderr");
+	is_int(c->log_rate, LOG_RATE_DEFAULT, "log rate default 200");
 	ok(c->xdp.mode == XDP_MODE_AUTO && !c->xdp.nifaces && !c->xdp.detach_on_exit &&
 	   str_is(c->xdp.pin_path, "/sys/fs/bpf/turnd"), "xdp defaults");
+	ok(!c->metrics_on, "no metrics endpoint by default");
 	config_free(c);
 
 	/* Empty groups are the same as absent ones; "" means unset. */
@@ -274,6 +280,14 @@ static void test_variants(void)
 		    "};\n"), 0, "peers allow as one string");
 	ok(c->log_level == LOG_LVL_WARN && c->peers.nallow == 1, "warn, one allow");
 	config_free(c);
+
+	is_int(load("realm = \"r\"; metrics = { };\n"), 0, "empty metrics group");
+	ok(!c->metrics_on, "metrics without listen: no endpoint");
+	config_free(c);
+
+	is_int(load("realm = \"r\"; metrics = { listen = \"::1\"; };\n"), 0, "metrics on ::1");
+	ok(c->metrics_on && ip_is(&c->metrics_listen, "::1", 9641), "no port: 9641");
+	config_free(c);
 }
 
 static void test_bundled(void)
@@ -327,6 +341,12 @@ static const struct bad_case bad_cases[] = {
 	{ R "xdp = { detach_on_exit = \"yes\"; };\n", 2, "xdp.detach_on_exit",
 	  "expected true or false" },
 	{ R "metrics = [ 1 ];\n", 2, "metrics", "expected a group" },
+	{ R "metrics = { listen = \"localhost:9641\"; };\n", 2, "metrics.listen", "not \"IPv4" },
+	{ R "metrics = { listen = \"\"; };\n", 2, "metrics.listen", "not \"IPv4" },
+	{ R "metrics = { listen = \"127.0.0.1:0\"; };\n", 2, "metrics.listen", "port 0" },
+	{ R "metrics = { listen = \"1.2.3.4:70000\"; };\n", 2, "metrics.listen", "not \"IPv4" },
+	{ R "metrics = { listen = 9641; };\n", 2, "metrics.listen", "expected a string" },
+	{ R "metrics = { port = 9641; };\n", 2, "metrics.port", "unknown setting" },
 	/* wrong types */
 	{ "realm = 5;\n", 1, "realm", "expected a string, got an integer" },
 	{ R "software = true;\n", 2, "software", "expected a string, got a boolean" },
@@ -473,6 +493,11 @@ static const struct bad_case bad_cases[] = {
 	  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sock\"; };\n", 2,
 	  "control.socket", "at most 107" },
 	{ R "log = { level = \"verbose\"; };\n", 2, "log.level", "\"verbose\" is not one of" },
+	{ R "log = { target = \"file\"; };\n", 2, "log.target", "\"file\" is not one of" },
+	{ R "log = { target = 1; };\n", 2, "log.target", "expected a string" },
+	{ R "log = { rate = -1; };\n", 2, "log.rate", "out of range" },
+	{ R "log = { rate = 1000001; };\n", 2, "log.rate", "out of range" },
+	{ R "log = { rate = \"200\"; };\n", 2, "log.rate", "expected an integer" },
 	/* syntax, and bytes libconfig must never see */
 	{ "realm = ;\n", 1, NULL, "syntax error" },
 	{ R "relay = {\n ports = \"1-2\"\n", 4, NULL, "syntax error" },
