@@ -13,7 +13,7 @@
 #include "log.h"
 
 #define STATE_MAGIC "turnd-state 1"
-#define STATE_LINE 1024
+#define STATE_LINE 4096	/* a longest A line (512-byte user in hex) is about 1.6 KB */
 
 static void boot_id(char out[64])
 {
@@ -135,6 +135,25 @@ struct saved {
 	int nchans;
 };
 
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;	/* the writer only writes lower case */
+}
+
+/* "addr:port" with a port (non-zero unless zero_ok). */
+static int parse_taddr(const char *s, bool zero_ok, sockaddr_u *out)
+{
+	const char *colon = strrchr(s, ':');
+
+	if (!colon || (s[0] == '[' && colon[-1] != ']') || addr_parse(s, 0, out))
+		return -EINVAL;
+	return !zero_ok && !addr_port(out) ? -EINVAL : 0;
+}
+
 static int unhex(const char *s, uint8_t *out, size_t max, size_t *n)
 {
 	size_t len = strlen(s);
@@ -142,11 +161,11 @@ static int unhex(const char *s, uint8_t *out, size_t max, size_t *n)
 	if (len % 2 || len / 2 > max)
 		return -EINVAL;
 	for (size_t i = 0; i < len / 2; i++) {
-		unsigned v;
+		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
 
-		if (sscanf(s + 2 * i, "%2x", &v) != 1)
+		if (hi < 0 || lo < 0)
 			return -EINVAL;
-		out[i] = (uint8_t)v;
+		out[i] = (uint8_t)(hi << 4 | lo);
 	}
 	*n = len / 2;
 	return 0;
@@ -183,12 +202,13 @@ static int parse_alloc(char *line, struct saved *sv)
 	if (parse_u64(tok[4], &proto) || proto > 255 || parse_u64(tok[7], &sv->expires))
 		return -EINVAL;
 	sv->tuple.proto = (uint8_t)proto;
-	if (addr_parse(tok[5], 0, &sv->tuple.client) || addr_parse(tok[6], 0, &sv->tuple.server))
+	if (parse_taddr(tok[5], false, &sv->tuple.client) ||
+	    parse_taddr(tok[6], false, &sv->tuple.server))
 		return -EINVAL;
 	sv->nrelay = (int)(n - 8) / 2;
 	for (int i = 0; i < sv->nrelay; i++)
-		if (addr_parse(tok[8 + 2 * i], 0, &sv->local[i]) ||
-		    addr_parse(tok[9 + 2 * i], 0, &sv->relayed[i]))
+		if (parse_taddr(tok[8 + 2 * i], false, &sv->local[i]) ||
+		    parse_taddr(tok[9 + 2 * i], false, &sv->relayed[i]))
 			return -EINVAL;
 	return 0;
 }
@@ -196,20 +216,24 @@ static int parse_alloc(char *line, struct saved *sv)
 /* "P ip expires" or "C num peer expires" into sv. */
 static int parse_entry(char *line, struct saved *sv)
 {
-	char a[ADDR_STRLEN + 1], b[ADDR_STRLEN + 1];
-	unsigned long long e;
-	unsigned num;
+	char *tok[5], *save = NULL;
+	uint64_t num, e;
+	size_t n = 0;
 
-	if (line[0] == 'P' && sscanf(line, "P %64s %llu", a, &e) == 2) {
-		if (sv->nperms == STATE_MAX_ENTRIES || addr_parse(a, 0, &sv->perms[sv->nperms].ip))
+	for (char *t = strtok_r(line, " ", &save); t && n < 5; t = strtok_r(NULL, " ", &save))
+		tok[n++] = t;
+	if (n == 3 && !strcmp(tok[0], "P")) {
+		if (sv->nperms == STATE_MAX_ENTRIES || parse_u64(tok[2], &e) ||
+		    parse_taddr(tok[1], true, &sv->perms[sv->nperms].ip))
 			return -EINVAL;
 		sv->perms[sv->nperms++].expires = e;
 		return 0;
 	}
-	if (line[0] == 'C' && sscanf(line, "C %u %64s %llu", &num, b, &e) == 3 && num <= 0xffff) {
+	if (n == 4 && !strcmp(tok[0], "C")) {
 		struct turn_chan *c = &sv->chans[sv->nchans];
 
-		if (sv->nchans == STATE_MAX_ENTRIES || addr_parse(b, 0, &c->peer))
+		if (sv->nchans == STATE_MAX_ENTRIES || parse_u64(tok[1], &num) || num > 0xffff ||
+		    parse_taddr(tok[2], false, &c->peer) || parse_u64(tok[3], &e))
 			return -EINVAL;
 		c->num = (uint16_t)num;
 		c->expires = e;
@@ -263,8 +287,14 @@ static int walk(FILE *f, bool apply, struct saved *sv, struct udp *u, struct tur
 	if (!fgets(line, sizeof(line), f))	/* header, checked by the caller */
 		return -EINVAL;
 	while (!end && fgets(line, sizeof(line), f)) {
+		size_t len = strlen(line);
+
 		ln++;
-		line[strcspn(line, "\n")] = 0;
+		*bad_line = ln;
+		if (len + 1 == sizeof(line) && line[len - 1] != '\n')
+			return -EINVAL;	/* longer than any line we write */
+		if (line[len - 1] == '\n')
+			line[len - 1] = 0;	/* (the last line may lack its newline) */
 		*bad_line = ln;
 		if (!in_alloc && !strcmp(line, "END"))
 			end = true;

@@ -579,7 +579,7 @@ int turn_restore(struct turn_server *s, const struct turn_fwd *f, uint64_t now_m
 	timer_init(&a->timer, alloc_timer);
 	restore_entries(a, f, now_ms);
 	alloc_insert(s, a);
-	if (a->id >= s->next_id)
+	if (a->id >= s->next_id && a->id != UINT64_MAX)	/* never wrap to id 0 */
 		s->next_id = a->id + 1;
 	turn_alloc_rearm(a, now_ms);
 	turn_fwd_notify(a);
