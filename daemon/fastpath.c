@@ -462,6 +462,11 @@ int fastpath_counters(struct fastpath *fp, uint64_t out[TURN_XDP_NR])
 	return err;
 }
 
+int fastpath_reconcile(struct fastpath *fp)
+{
+	return fp ? fwd_maps_gc(fp->maps, UINT64_MAX) : 0;	/* every foreign entry counts as expired */
+}
+
 int fastpath_gc(struct fastpath *fp)
 {
 	return fp ? fwd_maps_gc(fp->maps, mono_ns()) : 0;

@@ -49,6 +49,13 @@ int fastpath_alloc_stats(struct fastpath *fp, uint64_t id, struct turn_alloc_sta
 int fastpath_counters(struct fastpath *fp, uint64_t out[TURN_XDP_NR]);
 
 /*
+ * After the allocations of a previous run were restored: remove every map entry that no
+ * allocation of ours owns (a call released after the last state save, say), live or not.
+ * Returns how many, or -errno.
+ */
+int fastpath_reconcile(struct fastpath *fp);
+
+/*
  * Remove expired entries a previous turnd left in reused maps (call every minute or so).
  * Returns how many, or -errno.
  */

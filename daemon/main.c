@@ -172,6 +172,9 @@ static int start_state(struct turnd *d)
 
 	if (n < 0)
 		pr_warn("state file %s ignored: starting with no allocations", d->cfg.state_file);
+	n = fastpath_reconcile(d->fp);	/* the kernel forwards for restored calls only */
+	if (n > 0)
+		pr_info("xdp reconcile removed=%d reason=not-restored", n);
 	d->saved_gen = turn_generation(d->turn);
 	timer_init(&d->save, on_save);
 	return timerq_set(loop_timers(d->loop), &d->save, loop_now_ms() + SAVE_INTERVAL_MS);
