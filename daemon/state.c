@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "chandata.h"
 #include "log.h"
 
 #define STATE_MAGIC "turnd-state 1"
@@ -194,7 +195,7 @@ static int parse_alloc(char *line, struct saved *sv)
 	if ((n != 10 && n != 12) || strcmp(tok[0], "A"))
 		return -EINVAL;
 	memset(sv, 0, sizeof(*sv));
-	if (parse_u64(tok[1], &sv->id) || unhex(tok[2], (uint8_t *)sv->user, AUTH_MAX_NAME, &len) ||
+	if (parse_u64(tok[1], &sv->id) || !sv->id || unhex(tok[2], (uint8_t *)sv->user, AUTH_MAX_NAME, &len) ||
 	    !len || memchr(sv->user, 0, len))
 		return -EINVAL;
 	if (unhex(tok[3], sv->key, AUTH_KEY_LEN, &len) || len != AUTH_KEY_LEN)
@@ -232,7 +233,7 @@ static int parse_entry(char *line, struct saved *sv)
 	if (n == 4 && !strcmp(tok[0], "C")) {
 		struct turn_chan *c = &sv->chans[sv->nchans];
 
-		if (sv->nchans == STATE_MAX_ENTRIES || parse_u64(tok[1], &num) || num > 0xffff ||
+		if (sv->nchans == STATE_MAX_ENTRIES || parse_u64(tok[1], &num) || num > 0xffff || !chan_valid((uint16_t)num) ||
 		    parse_taddr(tok[2], false, &c->peer) || parse_u64(tok[3], &e))
 			return -EINVAL;
 		c->num = (uint16_t)num;
@@ -273,6 +274,26 @@ static int restore_one(struct saved *sv, struct udp *u, struct turn_server *turn
 }
 
 /*
+ * One line without its newline into buf: its length, -1 at the end of the file, or -EINVAL
+ * for a NUL byte or a line that does not fit (the writer never makes either).
+ */
+static int read_line(FILE *f, char *buf, size_t size)
+{
+	size_t n = 0;
+	int c;
+
+	while ((c = getc(f)) != EOF && c != '\n') {
+		if (!c || n + 1 == size)
+			return -EINVAL;
+		buf[n++] = (char)c;
+	}
+	if (c == EOF && !n)
+		return -1;
+	buf[n] = 0;
+	return (int)n;
+}
+
+/*
  * Walk the file. apply=false: check every line and the END mark. apply=true: restore.
  * Returns the number restored (apply) or 0, or -EINVAL with *bad_line set.
  */
@@ -286,16 +307,15 @@ static int walk(FILE *f, bool apply, struct saved *sv, struct udp *u, struct tur
 	rewind(f);
 	if (!fgets(line, sizeof(line), f))	/* header, checked by the caller */
 		return -EINVAL;
-	while (!end && fgets(line, sizeof(line), f)) {
-		size_t len = strlen(line);
+	while (!end) {
+		int len = read_line(f, line, sizeof(line));
 
+		if (len == -1)
+			break;
 		ln++;
 		*bad_line = ln;
-		if (len + 1 == sizeof(line) && line[len - 1] != '\n')
-			return -EINVAL;	/* longer than any line we write */
-		if (line[len - 1] == '\n')
-			line[len - 1] = 0;	/* (the last line may lack its newline) */
-		*bad_line = ln;
+		if (len < 0)
+			return -EINVAL;	/* a NUL byte, or longer than any line we write */
 		if (!in_alloc && !strcmp(line, "END"))
 			end = true;
 		else if (!in_alloc && line[0] == 'A')

@@ -1,14 +1,15 @@
 /* fuzz_state.c - libFuzzer harness: any bytes as a state file, loaded into a loopback turnd. */
 /*
- * Build and run from the repo root (one command line):
+ * Build, seed and run from the repo root (each command on one line):
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Idaemon -Ibpf
  *	tests/fuzz/fuzz_state.c daemon/state.c daemon/udp.c daemon/loop.c daemon/timerq.c
  *	daemon/addr.c daemon/auth.c daemon/chandata.c daemon/crc32.c daemon/policy.c
  *	daemon/stun.c daemon/stun_build.c daemon/turn.c daemon/turn_alloc.c
  *	daemon/turn_relay.c daemon/txcache.c -lcrypto -o fuzz_state
- *   mkdir -p /tmp/corpus_state && printf 'A 7 616c696365 @K 17 127.0.0.1:40001 @S @E \
- *	127.0.0.1:57901 127.0.0.1:57901\nP 198.51.100.7:0 @E\nC 16384 198.51.100.7:6000 @E\nE\n\
- *	END\n' > /tmp/corpus_state/one && ./fuzz_state -max_total_time=60 /tmp/corpus_state
+ *   mkdir -p /tmp/corpus_state && printf '%s\n'
+ *	'A 7 616c696365 @K 17 127.0.0.1:40001 @S @E 127.0.0.1:57901 127.0.0.1:57901'
+ *	'P 198.51.100.7:0 @E' 'C 16384 198.51.100.7:6000 @E' E END > /tmp/corpus_state/one
+ *   ./fuzz_state -max_total_time=60 /tmp/corpus_state
  *
  * Input: unless it starts with '!', the harness writes this boot's header line first and
  * replaces "@S" by the listen address, "@E" by an expiry 10 minutes ahead and "@K" by
@@ -16,8 +17,8 @@
  * Checks, abort() on a violation: state_load returns -EINVAL, -ENOMEM or the number of
  * allocations it restored, and restores nothing when it fails; each restored allocation is
  * sane (user, relays on loopback ports of the range, entries within the core's limits, not
- * expired); releasing them closes every socket state_load opened. The harness has no XDP:
- * the fast-path and metrics hooks are stubs, and log lines are dropped unless FUZZ_STATE_LOG=1.
+ * expired); releasing them closes every socket state_load opened. The harness has no XDP
+ * and no metrics: those hooks are stubs. Log lines are dropped unless FUZZ_STATE_LOG=1.
  */
 #include <errno.h>
 #include <stdarg.h>

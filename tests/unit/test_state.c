@@ -769,7 +769,7 @@ struct tmpl {
 };
 
 static struct tmpl g_t;
-static int g_p1, g_p2;		/* relay ports the hostile files use: free when the test starts */
+static int g_p1, g_p2;		/* relay ports for hostile files: free when the test starts */
 
 static void pick_ports(void)
 {
@@ -1193,6 +1193,36 @@ static void hostile_long_lines(struct rig *r)
 	free(x);
 }
 
+/* NUL bytes: strlen() must not be taken for the length of what fgets() read. */
+static void hostile_nul(struct rig *r, struct text *t)
+{
+	char p[64];
+	size_t n;
+
+	t_header(t);
+	t_block(t, 1, g_p1);
+	t_add(t, "\0\n", 2);
+	t_puts(t, "END\n");
+	check_load(r, "a line that is one NUL byte", t, -EINVAL, 0);
+	t_header(t);
+	t_aline(t, 1, g_p1, -1, NULL, NULL);
+	n = (size_t)snprintf(p, sizeof(p), "P 198.51.100.7:0 %s", g_t.exp);
+	t_add(t, p, n);
+	t_add(t, "\0junk\n", 6);
+	t_puts(t, "E\nEND\n");
+	check_load(r, "a P line with a NUL byte and junk after it", t, -EINVAL, 0);
+	/* one physical line of 4095 + 28 bytes: a P line, NUL, padding, another P line */
+	t_header(t);
+	t_aline(t, 1, g_p1, -1, NULL, NULL);
+	t_add(t, p, n + 1);
+	for (size_t i = n + 1; i < 4095; i++)
+		t_add(t, "x", 1);
+	snprintf(p, sizeof(p), "P 198.51.100.9:0 %s\n", g_t.exp);
+	t_puts(t, p);
+	t_puts(t, "E\nEND\n");
+	check_load(r, "an over-long line hidden behind a NUL byte", t, -EINVAL, 0);
+}
+
 static void hostile_garbage(struct rig *r)
 {
 	struct text t = { 0 };
@@ -1217,6 +1247,7 @@ static void hostile_garbage(struct rig *r)
 	t_add(&t, "A\0\0\0\n", 5);
 	t_puts(&t, "END\n");
 	check_load(r, "an A line of NUL bytes", &t, -EINVAL, 0);
+	hostile_nul(r, &t);
 	free(t.s);
 }
 
@@ -1405,26 +1436,37 @@ static void test_listener_gone(void)
 
 /* --- a long username --- */
 
-/* A 500-byte username: the core accepts it, so the file must bring its allocation back. */
+/* A username of AUTH_MAX_NAME bytes: the core accepts it, so the file must bring it back. */
 static void test_long_user(void)
 {
-	static char name[501];
+	static char name[AUTH_MAX_NAME + 1];
+	struct snap was, now;
 	struct client c;
 	struct rig r;
 	sockaddr_u listen = free_addr();
-	int n;
+	size_t len = 0;
+	char *text;
 
-	memset(name, 'u', 500);
+	memset(name, 'u', AUTH_MAX_NAME);
 	if (auth_add_user(g_auth, name, "longpw"))
 		die("auth_add_user");
 	rig_must(&r, &listen);
 	client_open(&c, &r, name, "longpw");
-	is_int(do_allocate(&r, &c), 0, "allocate as a 500-byte user");
+	is_int(do_allocate(&r, &c), 0, "allocate as a %d-byte user", AUTH_MAX_NAME);
+	snapshot(&r, loop_now_ms(), &was);
 	is_int(state_save(g_path, r.turn), 0, "state_save");
+	text = read_all(g_path, &len);
+	ok(text && strchr(text, '\n') && strlen(strchr(text, '\n') + 1) > 1024,
+	   "its A line is longer than 1024 bytes");
+	free(text);
 	rig_down(&r);
 	rig_must(&r, &listen);
-	n = state_load(g_path, r.u, r.turn, loop_now_ms());
-	is_int(n, 1, "state_load brings the 500-byte user's allocation back (line > 1024 bytes)");
+	is_int(state_load(g_path, r.u, r.turn, loop_now_ms()), 1,
+	       "state_load brings the long user's allocation back");
+	snapshot(&r, loop_now_ms(), &now);
+	ok(now.n == 1 && was.n == 1 && !strcmp(now.f[0].user, name) &&
+	   tuple_same(&now.f[0].tuple, &was.f[0].tuple), "same user and tuple");
+	is_int(do_refresh(&r, &c, 600), 0, "the long user refreshes the restored allocation");
 	rig_down(&r);
 	close(c.fd);
 }
@@ -1470,6 +1512,7 @@ static void cleanup(void)
 
 int main(void)
 {
+	setvbuf(stdout, NULL, _IOLBF, 0);	/* a sanitizer abort shows which case it was */
 	log_set_level(LOG_LVL_ERR);
 	setup();
 	test_round_trip();
