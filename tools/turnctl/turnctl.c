@@ -12,6 +12,12 @@ static const struct ctl_cmd cmds[] = {
 	{ "kill", cmd_kill, "end allocation ID now, or every allocation of user NAME",
 	  "ID | --user NAME" },
 	{ "reload", cmd_reload, "re-read the configuration, as SIGHUP does", "" },
+	{ "users", cmd_users, "list, add, delete users of auth.users_file, or change a password",
+	  "list | add NAME | del NAME | passwd NAME  (password on stdin)" },
+	{ "secret", cmd_secret, "print auth.secret, or replace it by a new random one",
+	  "show | rotate" },
+	{ "top", cmd_top, "the allocations by packet rate, refreshed every second",
+	  "[--count N]" },
 };
 
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
@@ -26,8 +32,11 @@ static const struct ctl_cmd *find_cmd(const char *name)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: turnctl [-s SOCKET] [--json] COMMAND [ARGS]\n"
-		   "  -s, --socket PATH  turnd's control socket (default /run/turnd/turnd.sock)\n"
+	fprintf(f, "usage: turnctl [-s SOCKET] [-c CONFIG] [--json] COMMAND [ARGS]\n"
+		   "  -s, --socket PATH  turnd's control socket (default /run/turnd/turnd.sock,\n"
+		   "                     or control.socket of CONFIG for users and secret)\n"
+		   "  -c, --config FILE  turnd's configuration (default /etc/turnd/turnd.conf),\n"
+		   "                     read and edited by users and secret\n"
 		   "  --json             print turnd's answer as JSON\n"
 		   "exit status: 0 ok, 1 not found, 2 usage or connection error\ncommands:\n");
 	for (size_t i = 0; i < NCMDS; i++)
@@ -40,7 +49,7 @@ int ctl_usage(const char *name)
 	const struct ctl_cmd *c = find_cmd(name);
 
 	if (c)
-		fprintf(stderr, "usage: turnctl [-s SOCKET] [--json] %s%s%s\n", c->name,
+		fprintf(stderr, "usage: turnctl [-s SOCKET] [-c CONFIG] [--json] %s%s%s\n", c->name,
 			*c->usage ? " " : "", c->usage);
 	return CTL_ERR;
 }
@@ -58,7 +67,7 @@ static int help(int argc, char **argv)
 		fprintf(stderr, "turnctl: unknown command '%s' (try turnctl help)\n", argv[1]);
 		return CTL_ERR;
 	}
-	printf("usage: turnctl [-s SOCKET] [--json] %s%s%s\n  %s\n", c->name,
+	printf("usage: turnctl [-s SOCKET] [-c CONFIG] [--json] %s%s%s\n  %s\n", c->name,
 	       *c->usage ? " " : "", c->usage, c->help);
 	return CTL_OK;
 }
@@ -82,17 +91,22 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "socket", required_argument, NULL, 's' },
+		{ "config", required_argument, NULL, 'c' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	struct ctl_opts o = { .socket = "/run/turnd/turnd.sock" };
+	struct ctl_opts o = {
+		.socket = "/run/turnd/turnd.sock",
+		.config = "/etc/turnd/turnd.conf",
+	};
 	const struct ctl_cmd *cmd;
 	int c, n;
 
-	while ((c = getopt_long(argc, argv, "+s:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+s:c:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 's': o.socket = optarg; break;
+		case 's': o.socket = optarg; o.socket_set = true; break;
+		case 'c': o.config = optarg; break;
 		case 'j': o.json = true; break;
 		case 'h': usage(stdout); return CTL_OK;
 		default: usage(stderr); return CTL_ERR;

@@ -12,6 +12,8 @@ enum { CTL_OK = 0, CTL_NOTFOUND = 1, CTL_ERR = 2 };
 
 struct ctl_opts {
 	const char *socket;
+	bool socket_set;	/* -s given: it wins over the config's control.socket */
+	const char *config;	/* -c: the config file users and secret read and edit */
 	bool json;
 };
 
@@ -41,5 +43,27 @@ int cmd_allocations(const struct ctl_opts *o, int argc, char **argv);
 int cmd_allocation(const struct ctl_opts *o, int argc, char **argv);
 int cmd_kill(const struct ctl_opts *o, int argc, char **argv);
 int cmd_reload(const struct ctl_opts *o, int argc, char **argv);
+int cmd_users(const struct ctl_opts *o, int argc, char **argv);
+int cmd_secret(const struct ctl_opts *o, int argc, char **argv);
+int cmd_top(const struct ctl_opts *o, int argc, char **argv);
+
+/* edit.c: helpers of the commands that edit turnd's files (users, secret). */
+struct turnd_config;
+
+/* config_load o->config into *c; on failure print why and return CTL_ERR. */
+int ctl_load_config(const struct ctl_opts *o, struct turnd_config *c);
+/*
+ * Replace path by buf (len bytes) atomically: a temp file in the same directory, mode 0600
+ * (an old file's group bits but no "other" bit kept), the old owner when we may, fsync,
+ * rename. 0 or -errno (the message is printed).
+ */
+int ctl_write_atomic(const char *path, const char *buf, size_t len);
+/* Read a whole file into a malloc'd NUL-terminated buffer. 0, or -errno (-ENOENT: absent). */
+int ctl_read_file(const char *path, char **buf, size_t *len);
+/*
+ * Ask turnd to reload after an edit: the socket of -s, else the config's control.socket.
+ * When turnd is unreachable, say that the change applies at the next reload. Never fails.
+ */
+void ctl_reload_after_edit(const struct ctl_opts *o, const struct turnd_config *c);
 
 #endif
