@@ -100,6 +100,17 @@ static const struct {
 	{ TURN_XDP_PASS_OTHER, "other" },
 };
 
+static void render_auth(struct out *o, const struct turn_stats *st)
+{
+	static const char af[] = "turnd_auth_failures_total";
+	static const char *const reasons[AUTH_FAIL_NR] = { "unknown_user", "bad_integrity",
+							   "expired", "wrong_user" };
+
+	put_head(o, af, "counter", "Requests refused by authentication, by reason.");
+	for (size_t i = 0; i < AUTH_FAIL_NR; i++)
+		put_sample(o, af, "reason", reasons[i], NULL, NULL, st->auth_fail[i]);
+}
+
 static void render_traffic(struct out *o, const struct turn_stats *st, const uint64_t *xdp)
 {
 	static const char pk[] = "turnd_packets_total", by[] = "turnd_bytes_total";
@@ -147,8 +158,7 @@ size_t metrics_render(const struct turn_stats *st, const uint64_t *xdp, char *bu
 		st->allocs_expired);
 	put_one(&o, "turnd_requests_total", "counter", "STUN/TURN requests handled.",
 		st->requests);
-	put_one(&o, "turnd_auth_failures_total", "counter", "Requests refused by authentication.",
-		st->auth_failures);
+	render_auth(&o, st);
 	put_one(&o, "turnd_fastpath_up", "gauge", "1 when the XDP fast path is running.",
 		xdp ? 1 : 0);
 	render_traffic(&o, st, xdp);

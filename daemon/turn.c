@@ -154,13 +154,16 @@ void turn_reply_error(struct req *r, int code)
 	turn_reply_error_ex(r, code, NULL, 0);
 }
 
-static void auth_failed(struct req *r, int code, const char *why)
+static void auth_failed(struct req *r, int code, enum turn_auth_fail reason)
 {
+	static const char *const why[AUTH_FAIL_NR] = { "unknown-user", "bad-integrity",
+						       "expired", "wrong-user" };
 	char ca[ADDR_STRLEN];
 
 	r->s->st.auth_failures++;
+	r->s->st.auth_fail[reason]++;
 	pr_info("auth failure client=%s user=\"%.64s\" reason=%s code=%d",
-		addr_format(&r->t->client, ca, sizeof(ca)), r->user, why, code);
+		addr_format(&r->t->client, ca, sizeof(ca)), r->user, why[reason], code);
 	turn_reply_error(r, code);
 }
 
@@ -205,21 +208,21 @@ static int authenticate(struct req *r)
 	}
 	n = auth_get_keys(r->s->auth, r->user, u->len, r->now->wall_s, keys, 4);
 	if (n == AUTH_EXPIRED) {
-		auth_failed(r, 401, "expired");
+		auth_failed(r, 401, AUTH_FAIL_EXPIRED);
 		return -1;
 	}
 	if (n <= 0) {
-		auth_failed(r, 401, "unknown-user");
+		auth_failed(r, 401, AUTH_FAIL_UNKNOWN_USER);
 		return -1;
 	}
 	if (!verify_keys(r, keys, n)) {
-		auth_failed(r, 401, "bad-integrity");
+		auth_failed(r, 401, AUTH_FAIL_BAD_INTEGRITY);
 		return -1;
 	}
 	r->authed = true;
 	r->sha256 = m->mi256 >= 0;
 	if (r->a && strcmp(r->a->user->name, r->user)) {
-		auth_failed(r, 441, "wrong-user");
+		auth_failed(r, 441, AUTH_FAIL_WRONG_USER);
 		return -1;
 	}
 	return 0;

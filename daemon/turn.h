@@ -108,6 +108,15 @@ enum turn_drop {
 	DROP_NR
 };
 
+/* Why a request failed authentication, counted in turn_stats.auth_fail[]. */
+enum turn_auth_fail {
+	AUTH_FAIL_UNKNOWN_USER,	/* no such user (or not a valid REST name) */
+	AUTH_FAIL_BAD_INTEGRITY,	/* wrong password */
+	AUTH_FAIL_EXPIRED,	/* REST credentials past their time */
+	AUTH_FAIL_WRONG_USER,	/* another user's allocation (441) */
+	AUTH_FAIL_NR
+};
+
 struct turn_stats {
 	uint64_t allocations;		/* live */
 	uint64_t permissions;
@@ -115,7 +124,8 @@ struct turn_stats {
 	uint64_t allocs_created;	/* totals since start */
 	uint64_t allocs_expired;
 	uint64_t requests;
-	uint64_t auth_failures;
+	uint64_t auth_failures;		/* sum of auth_fail[] */
+	uint64_t auth_fail[AUTH_FAIL_NR];
 	uint64_t pkts_c2p, bytes_c2p;	/* relayed in userspace */
 	uint64_t pkts_p2c, bytes_p2c;
 	uint64_t drops[DROP_NR];

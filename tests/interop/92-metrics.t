@@ -6,7 +6,7 @@ PORT=34920
 PEER=34925
 MPORT=34929
 
-plan 7
+plan 8
 
 conf=$(cat <<EOF
 realm = "example.org";
@@ -59,6 +59,9 @@ run_uclient "$T/uc.out" -p "$PORT" -e 127.0.0.1 -r "$PEER" -l 200 -c -u alice -w
 	-n 30 127.0.0.1
 uc_check "uclient -c -m 2 -n 30" "$T/uc.out" $? 60
 
+run_uclient "$T/bad.out" -p "$PORT" -e 127.0.0.1 -r "$PEER" -c -u alice -w wrong -m 1 -n 2 \
+	127.0.0.1
+
 scrape >"$T/metrics.txt"
 ok $? "GET /metrics answers 200 ($(wc -l <"$T/metrics.txt") lines)"
 strict_format "$T/metrics.txt" 2>"$T/format.err"
@@ -73,3 +76,7 @@ ok $? "turnd_packets_total{path=userspace,direction=c2p} = $m, turnctl's pkts_c2
 
 grep -Eq '^turnd_request_duration_seconds_count [1-9]' "$T/metrics.txt"
 ok $? "the request latency histogram has observations"
+
+n=$(grep -E '^turnd_auth_failures_total\{reason="bad_integrity"\}' "$T/metrics.txt" | awk '{print $2}')
+[ -n "$n" ] && [ "$n" -ge 1 ]
+ok $? "a wrong password is counted in turnd_auth_failures_total{reason=bad_integrity} ($n)"

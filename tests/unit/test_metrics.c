@@ -402,6 +402,7 @@ static struct turn_stats filled_stats(void)
 	struct turn_stats st = {
 		.allocations = 3, .permissions = 5, .channels = 7, .allocs_created = 11,
 		.allocs_expired = 13, .requests = 17, .auth_failures = 19,
+		.auth_fail = { 2, 3, 5, 9 },
 		.pkts_c2p = 23, .bytes_c2p = 29, .pkts_p2c = 31,
 		.bytes_p2c = 18446744073709551615ull,
 	};
@@ -422,7 +423,10 @@ static void test_render_exact(void)
 		{ "turnd_allocations_created_total", "11" },
 		{ "turnd_allocations_expired_total", "13" },
 		{ "turnd_requests_total", "17" },
-		{ "turnd_auth_failures_total", "19" },
+		{ "turnd_auth_failures_total{reason=\"unknown_user\"}", "2" },
+		{ "turnd_auth_failures_total{reason=\"bad_integrity\"}", "3" },
+		{ "turnd_auth_failures_total{reason=\"expired\"}", "5" },
+		{ "turnd_auth_failures_total{reason=\"wrong_user\"}", "9" },
 		{ "turnd_fastpath_up", "1" },
 		{ "turnd_packets_total{path=\"userspace\",direction=\"c2p\"}", "23" },
 		{ "turnd_packets_total{path=\"userspace\",direction=\"p2c\"}", "31" },
