@@ -21,10 +21,14 @@
 #define CONTROL_OUT_MAX (1 << 20)
 #define CONTROL_DRAIN_MAX (1 << 20)	/* most bytes discarded after an over-long request */
 
+#define CONTROL_MAX_LISTEN 16
+
 struct control {
 	struct loop *loop;
 	struct turn_server *turn;
 	struct fastpath *fp;
+	struct ctl_info info;
+	sockaddr_u listen[CONTROL_MAX_LISTEN];
 	int fd;
 	char *path;
 	uint64_t started_ms;
@@ -116,7 +120,7 @@ static void serve(struct control *c, int fd)
 	else if (err)
 		ctl_fail(&o, "bad_request", "no request read: %s", strerror(-err));
 	else
-		o.len = control_answer(c->turn, c->fp, c->started_ms, req, o.buf, o.cap);
+		o.len = control_answer(c->turn, c->fp, &c->info, c->started_ms, req, o.buf, o.cap);
 out:
 	reply(fd, o.buf, o.len);
 	drain(fd, CONTROL_DRAIN_MAX, MSG_DONTWAIT);
@@ -149,6 +153,15 @@ static int make_dir(const char *path)
 	}
 	free(dup);
 	return err;
+}
+
+void control_set_listeners(struct control *c, const sockaddr_u *listen, int n)
+{
+	if (n > CONTROL_MAX_LISTEN)
+		n = CONTROL_MAX_LISTEN;
+	memcpy(c->listen, listen, (size_t)n * sizeof(*listen));
+	c->info.listen = c->listen;
+	c->info.nlisten = n;
 }
 
 struct control *control_new(struct loop *l, const char *path, struct turn_server *turn,

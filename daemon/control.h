@@ -2,6 +2,7 @@
 #ifndef TURND_CONTROL_H
 #define TURND_CONTROL_H
 
+#include "addr.h"
 #include "loop.h"
 #include "turn.h"
 
@@ -14,13 +15,22 @@ struct control;
 struct fastpath;
 struct control *control_new(struct loop *l, const char *path, struct turn_server *turn,
 			    struct fastpath *fp);
+/* The listen addresses status reports (copied). */
+void control_set_listeners(struct control *c, const sockaddr_u *listen, int n);
 void control_free(struct control *c);
 
 /*
  * Answer one request line into out (NUL-terminated JSON + "\n"). Pure: no I/O ("reload"
  * only raises SIGHUP, which main handles). Commands: control_cmds.c. Returns the length written.
  */
-size_t control_answer(struct turn_server *turn, struct fastpath *fp, uint64_t started_ms,
+/* What status reports besides the core's counters (may be NULL). */
+struct ctl_info {
+	const sockaddr_u *listen;
+	int nlisten;
+};
+
+size_t control_answer(struct turn_server *turn, struct fastpath *fp, const struct ctl_info *info,
+		      uint64_t started_ms,
 		      const char *req, char *out, size_t cap);
 
 #endif

@@ -18,6 +18,7 @@
 struct ctl_req {
 	struct turn_server *turn;
 	struct fastpath *fp;
+	const struct ctl_info *info;
 	uint64_t started_ms;
 	const struct json_req *jr;
 	struct ctl_out *o;
@@ -120,7 +121,14 @@ static int cmd_status(struct ctl_req *r)
 		st->pkts_c2p, st->bytes_c2p, st->pkts_p2c, st->bytes_p2c);
 	for (int i = 0; i < DROP_NR; i++)
 		ctl_put(o, "%s\"%s\":%" PRIu64, i ? "," : "", drops[i], st->drops[i]);
-	ctl_put(o, "}");
+	ctl_put(o, "},\"listeners\":[");
+	for (int i = 0; r->info && i < r->info->nlisten; i++) {
+		char a[ADDR_STRLEN];
+
+		addr_format(&r->info->listen[i], a, sizeof(a));
+		ctl_put(o, "%s\"udp:%s\"", i ? "," : "", a);
+	}
+	ctl_put(o, "]");
 	status_xdp(r->fp, o);
 	ctl_put(o, "}\n");
 	return 0;
@@ -328,12 +336,12 @@ static const char *stray_key(const struct ctl_cmd *cmd, const struct json_req *j
 	return NULL;
 }
 
-size_t control_answer(struct turn_server *turn, struct fastpath *fp, uint64_t started_ms,
-		      const char *req, char *buf, size_t cap)
+size_t control_answer(struct turn_server *turn, struct fastpath *fp, const struct ctl_info *info,
+		      uint64_t started_ms, const char *req, char *buf, size_t cap)
 {
 	struct ctl_out o = { .buf = buf, .cap = cap };
 	struct json_req jr;
-	struct ctl_req r = { turn, fp, started_ms, &jr, &o };
+	struct ctl_req r = { turn, fp, info, started_ms, &jr, &o };
 	const char *name, *stray;
 
 	if (json_req_parse(req, strlen(req), &jr)) {

@@ -233,6 +233,7 @@ static int start(struct turnd *d)
 	d->ctl = control_new(d->loop, d->cfg.control_socket, d->turn, d->fp);
 	if (!d->ctl)
 		return -EIO;
+	control_set_listeners(d->ctl, d->cfg.listen, d->cfg.nlisten);
 	udp_set_latency(d->udp, &d->lat);
 	if (d->cfg.metrics_on) {
 		d->metrics = metrics_new(d->loop, &d->cfg.metrics_listen, d->turn, d->fp);

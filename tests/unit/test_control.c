@@ -85,7 +85,7 @@ static void setup(struct env *e)
 /* The answer to req, NUL-terminated in e->out. */
 static const char *ask(struct env *e, const char *req)
 {
-	size_t n = control_answer(e->s, NULL, loop_now_ms(), req, e->out, sizeof(e->out));
+	size_t n = control_answer(e->s, NULL, NULL, loop_now_ms(), req, e->out, sizeof(e->out));
 
 	e->out[n < sizeof(e->out) ? n : sizeof(e->out) - 1] = 0;
 	return e->out;
@@ -211,9 +211,9 @@ static void small(struct env *e)
 	add_alloc(e, 21, "dave", 4, true);
 	add_alloc(e, 22, "dave", 5, true);
 	add_alloc(e, 23, "dave", 6, true);
-	n = control_answer(e->s, NULL, 0, "{\"cmd\":\"status\"}", buf, 16);
+	n = control_answer(e->s, NULL, NULL, 0, "{\"cmd\":\"status\"}", buf, 16);
 	ok(n < 16 && buf[n] == 0, "a 16-byte buffer: cut, NUL-terminated (%zu)", n);
-	n = control_answer(e->s, NULL, 0, "{\"cmd\":\"allocations\"}", buf, sizeof(buf));
+	n = control_answer(e->s, NULL, NULL, 0, "{\"cmd\":\"allocations\"}", buf, sizeof(buf));
 	ok(n < sizeof(buf) && buf[n] == 0 && has(buf, "\"truncated\":true}\n"),
 	   "allocations in 2600 bytes: the list is cut and says so");
 	ok(has(ask(e, "{\"cmd\":\"allocations\"}"), "\"count\":4,\"truncated\":false"),

@@ -23,6 +23,10 @@ static void print_status(const struct jdoc *d)
 
 	printf("turnd %s, up %llud %02lluh%02llum%02llus\n", jdoc_get(d, "version") ?: "?",
 	       up / 86400, up / 3600 % 24, up / 60 % 60, up % 60);
+	printf("listeners:");
+	for (size_t i = 0; i < jdoc_count(d, "listeners"); i++)
+		printf(" %s", jdoc_get(d, "listeners.%zu", i));
+	printf("\n");
 	printf("allocations: %llu live, %llu created, %llu expired; %llu permissions, "
 	       "%llu channels\n", jdoc_num(d, "allocations"), jdoc_num(d, "allocations_created"),
 	       jdoc_num(d, "allocations_expired"), jdoc_num(d, "permissions"),
