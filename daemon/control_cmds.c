@@ -84,6 +84,7 @@ static void status_xdp(struct fastpath *fp, struct ctl_out *o)
 		"pass_stun", "pass_unknown", "pass_nochan", "pass_unsupported", "pass_noroute",
 		"drop_noperm", "pass_badlen", "fwd_c2p", "fwd_p2c", "pass_other" };
 	uint64_t c[TURN_XDP_NR] = { 0 };
+	struct turn_alloc_stats sum;
 	char desc[4096], *line, *save = NULL;
 	bool first = true;
 
@@ -99,7 +100,11 @@ static void status_xdp(struct fastpath *fp, struct ctl_out *o)
 		fastpath_counters(fp, c);
 	for (int i = 0; i < TURN_XDP_NR; i++)
 		ctl_put(o, "%s\"%s\":%" PRIu64, i ? "," : "", names[i], c[i]);
-	ctl_put(o, "}}");
+	fastpath_totals(fp, &sum);	/* zeros without a fast path */
+	ctl_put(o, "},\"relayed\":{\"pkts_c2p\":%llu,\"bytes_c2p\":%llu,\"pkts_p2c\":%llu,"
+		"\"bytes_p2c\":%llu}}", (unsigned long long)sum.pkts_c2p,
+		(unsigned long long)sum.bytes_c2p, (unsigned long long)sum.pkts_p2c,
+		(unsigned long long)sum.bytes_p2c);
 }
 
 static int cmd_status(struct ctl_req *r)

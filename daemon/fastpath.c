@@ -32,6 +32,7 @@ struct fastpath {
 	int nconf;
 	sockaddr_u addrs[CONFIG_MAX_LISTEN + 2];	/* else those holding these */
 	int naddrs;
+	struct turn_alloc_stats retired;	/* what released allocations relayed */
 };
 
 static const char *mode_name(int mode)
@@ -410,10 +411,43 @@ int fastpath_sync(struct fastpath *fp, const struct turn_fwd *f)
 	return fwd_maps_sync(fp->maps, f, mono_ns() / 1000000);
 }
 
+static void stats_add(struct turn_alloc_stats *to, const struct turn_alloc_stats *s)
+{
+	to->pkts_c2p += s->pkts_c2p;
+	to->bytes_c2p += s->bytes_c2p;
+	to->pkts_p2c += s->pkts_p2c;
+	to->bytes_p2c += s->bytes_p2c;
+}
+
 void fastpath_release(struct fastpath *fp, uint64_t id)
 {
-	if (fp)
-		fwd_maps_release(fp->maps, id);
+	struct turn_alloc_stats s;
+
+	if (!fp)
+		return;
+	/* its counters leave the kernel with it: keep them so that totals never go down */
+	if (!fastpath_alloc_stats(fp, id, &s))
+		stats_add(&fp->retired, &s);
+	fwd_maps_release(fp->maps, id);
+}
+
+int fastpath_totals(struct fastpath *fp, struct turn_alloc_stats *sum)
+{
+	struct turn_alloc_stats s;
+	uint64_t key, next;
+	const void *prev = NULL;
+
+	memset(sum, 0, sizeof(*sum));
+	if (!fp)
+		return -ENODEV;
+	*sum = fp->retired;
+	while (!bpf_map_get_next_key(fp->obj.fd_stats, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (!fastpath_alloc_stats(fp, key, &s))
+			stats_add(sum, &s);
+	}
+	return 0;
 }
 
 int fastpath_alloc_stats(struct fastpath *fp, uint64_t id, struct turn_alloc_stats *sum)

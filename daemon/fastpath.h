@@ -45,6 +45,11 @@ void fastpath_release(struct fastpath *fp, uint64_t id);
 
 /* What the kernel relayed for allocation id, summed over CPUs. 0, -ENOENT or -errno. */
 int fastpath_alloc_stats(struct fastpath *fp, uint64_t id, struct turn_alloc_stats *sum);
+/*
+ * What the kernel relayed in all, since this turnd started: the live allocations' counters
+ * plus those of the released ones (so the totals never go down). 0 or -errno.
+ */
+int fastpath_totals(struct fastpath *fp, struct turn_alloc_stats *sum);
 /* The program's counters (enum turn_xdp_counter), summed over CPUs. 0 or -errno. */
 int fastpath_counters(struct fastpath *fp, uint64_t out[TURN_XDP_NR]);
 

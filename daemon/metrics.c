@@ -111,7 +111,8 @@ static void render_auth(struct out *o, const struct turn_stats *st)
 		put_sample(o, af, "reason", reasons[i], NULL, NULL, st->auth_fail[i]);
 }
 
-static void render_traffic(struct out *o, const struct turn_stats *st, const uint64_t *xdp)
+static void render_traffic(struct out *o, const struct turn_stats *st, const uint64_t *xdp,
+			   const struct turn_alloc_stats *xdp_sum)
 {
 	static const char pk[] = "turnd_packets_total", by[] = "turnd_bytes_total";
 
@@ -122,9 +123,13 @@ static void render_traffic(struct out *o, const struct turn_stats *st, const uin
 		put_sample(o, pk, "path", "xdp", "direction", "c2p", xdp[TURN_XDP_FWD_C2P]);
 		put_sample(o, pk, "path", "xdp", "direction", "p2c", xdp[TURN_XDP_FWD_P2C]);
 	}
-	put_head(o, by, "counter", "Payload bytes relayed in userspace, by direction.");
+	put_head(o, by, "counter", "Payload bytes relayed, by path and direction.");
 	put_sample(o, by, "path", "userspace", "direction", "c2p", st->bytes_c2p);
 	put_sample(o, by, "path", "userspace", "direction", "p2c", st->bytes_p2c);
+	if (xdp_sum) {
+		put_sample(o, by, "path", "xdp", "direction", "c2p", xdp_sum->bytes_c2p);
+		put_sample(o, by, "path", "xdp", "direction", "p2c", xdp_sum->bytes_p2c);
+	}
 }
 
 static void render_drops(struct out *o, const struct turn_stats *st, const uint64_t *xdp)
@@ -143,7 +148,8 @@ static void render_drops(struct out *o, const struct turn_stats *st, const uint6
 		put_sample(o, ps, "reason", xdp_pass[i].reason, NULL, NULL, xdp[xdp_pass[i].idx]);
 }
 
-size_t metrics_render(const struct turn_stats *st, const uint64_t *xdp, char *buf, size_t cap)
+size_t metrics_render(const struct turn_stats *st, const uint64_t *xdp,
+		      const struct turn_alloc_stats *xdp_sum, char *buf, size_t cap)
 {
 	struct out o = { .buf = buf, .cap = cap };
 
@@ -161,7 +167,7 @@ size_t metrics_render(const struct turn_stats *st, const uint64_t *xdp, char *bu
 	render_auth(&o, st);
 	put_one(&o, "turnd_fastpath_up", "gauge", "1 when the XDP fast path is running.",
 		xdp ? 1 : 0);
-	render_traffic(&o, st, xdp);
+	render_traffic(&o, st, xdp, xdp_sum);
 	render_drops(&o, st, xdp);
 	return o.len;
 }
@@ -433,6 +439,8 @@ static char *render_body(struct metrics *m, size_t *len)
 	const struct turn_stats *st = m->turn ? turn_get_stats(m->turn) : &zero;
 	uint64_t xdp[TURN_XDP_NR];
 	const uint64_t *px = m->fp && !fastpath_counters(m->fp, xdp) ? xdp : NULL;
+	struct turn_alloc_stats sum;
+	const struct turn_alloc_stats *ps = px && !fastpath_totals(m->fp, &sum) ? &sum : NULL;
 	size_t cap = 16384, n;
 	char *buf;
 
@@ -440,7 +448,7 @@ static char *render_body(struct metrics *m, size_t *len)
 		buf = malloc(cap);
 		if (!buf)
 			return NULL;
-		n = metrics_render(st, px, buf, cap);
+		n = metrics_render(st, px, ps, buf, cap);
 		if (m->lat && n < cap)
 			n += metrics_render_latency(m->lat, buf + n, cap - n);
 		if (n < cap)

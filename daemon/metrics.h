@@ -36,11 +36,14 @@ void metrics_observe_request(struct latency_hist *h, double seconds);
 
 /*
  * The exposition text (format 0.0.4) for st and, when xdp is not NULL, the XDP program's
- * counters (TURN_XDP_NR of them, as fastpath_counters() gives them). Writes at most cap
+ * counters (TURN_XDP_NR of them, as fastpath_counters() gives them) and, when xdp_sum is
+ * not NULL, the kernel's byte totals (fastpath_totals()). Writes at most cap
  * bytes, NUL-terminated when cap > 0; returns the length the whole text needs (without the
  * NUL), as snprintf does: a result >= cap means it was cut.
  */
-size_t metrics_render(const struct turn_stats *st, const uint64_t *xdp, char *buf, size_t cap);
+struct turn_alloc_stats;
+size_t metrics_render(const struct turn_stats *st, const uint64_t *xdp,
+		      const struct turn_alloc_stats *xdp_sum, char *buf, size_t cap);
 /* The histogram's lines, appended after metrics_render()'s; same contract. */
 size_t metrics_render_latency(const struct latency_hist *h, char *buf, size_t cap);
 

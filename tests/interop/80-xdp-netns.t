@@ -22,7 +22,7 @@ UC=(-c -m "$SESSIONS" -l 200 -u alice -w s3cret -p "$PORT" -e 198.18.2.1 -r "$PE
 
 ns_need_root
 [ -f "$ROOT/build/bpf/xdp_pass.bpf.o" ] || skip_all "no build/bpf/xdp_pass.bpf.o (make tests)"
-plan 29
+plan 30
 ns_trap
 
 # conf MODE DETACH: turnd's config for the relay namespace.
@@ -170,6 +170,10 @@ kc2p=$(kernel fwd_c2p) kp2c=$(kernel fwd_p2c)
 [ -n "$kc2p" ] && [ $((kc2p + c2p)) -eq "$DATA" ] && [ $((kp2c + p2c)) -eq "$DATA" ]
 ok $? "native: turnctl accounts for every data packet: kernel fwd_c2p=$kc2p + userspace $c2p,\
  kernel fwd_p2c=$kp2c + userspace $p2c, $DATA each way"
+kb=$(grep -Eo '"relayed":\{"pkts_c2p":[0-9]+,"bytes_c2p":[0-9]+' <<<"$STATUS" | grep -Eo '[0-9]+$')
+ub=$(userspace bytes_c2p)
+[ -n "$kb" ] && [ -n "$ub" ] && [ $((kb + ub)) -eq $((DATA * 200)) ]
+ok $? "native: bytes relayed client->peer, kernel $kb + userspace $ub = $((DATA * 200))"
 stopped_clean native
 
 # 2. The same run with XDP off: turnd relays every packet itself.

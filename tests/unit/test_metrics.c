@@ -458,7 +458,7 @@ static void test_render_exact(void)
 
 	for (int i = 0; i < TURN_XDP_NR; i++)
 		xdp[i] = 1000 + (uint64_t)i;
-	n = metrics_render(&st, xdp, buf, sizeof(buf));
+	n = metrics_render(&st, xdp, NULL, buf, sizeof(buf));
 	ok(n > 0 && n < sizeof(buf) && strlen(buf) == n, "render returns the length (%zu)", n);
 	if (!ok(check_exposition(buf, &k) == 0, "with XDP: strict checker accepts"))
 		diag("%s", k.why);
@@ -472,7 +472,7 @@ static void test_render_exact(void)
 	   strstr(buf, "# TYPE turnd_packets_total counter\n") &&
 	   strstr(buf, "# TYPE turnd_xdp_pass_total counter\n"), "types as intended");
 
-	n = metrics_render(&st, NULL, buf, sizeof(buf));
+	n = metrics_render(&st, NULL, NULL, buf, sizeof(buf));
 	if (!ok(check_exposition(buf, &k) == 0, "without XDP: strict checker accepts"))
 		diag("%s", k.why);
 	checker_free(&k);
@@ -486,13 +486,13 @@ static void test_render_truncated(void)
 {
 	struct turn_stats st = filled_stats();
 	char full[8192], small[100];
-	size_t n = metrics_render(&st, NULL, full, sizeof(full));
+	size_t n = metrics_render(&st, NULL, NULL, full, sizeof(full));
 
 	memset(small, 'X', sizeof(small));
-	is_int(metrics_render(&st, NULL, small, 50), n, "cut: still returns the whole length");
+	is_int(metrics_render(&st, NULL, NULL, small, 50), n, "cut: still returns the whole length");
 	ok(small[49] == 0 && !memcmp(small, full, 49) && small[50] == 'X',
 	   "cut: 49 bytes, NUL, nothing written past cap");
-	is_int(metrics_render(&st, NULL, NULL, 0), n, "cap 0, NULL buffer: only the length");
+	is_int(metrics_render(&st, NULL, NULL, NULL, 0), n, "cap 0, NULL buffer: only the length");
 }
 
 static void test_latency(void)
@@ -507,7 +507,7 @@ static void test_latency(void)
 
 	for (size_t i = 0; i < sizeof(obs) / sizeof(obs[0]); i++)
 		metrics_observe_request(&h, obs[i]);
-	n = metrics_render(&st, NULL, buf, sizeof(buf));
+	n = metrics_render(&st, NULL, NULL, buf, sizeof(buf));
 	n += metrics_render_latency(&h, buf + n, sizeof(buf) - n);
 	is_int(strlen(buf), n, "latency appended, length returned");
 	if (!ok(check_exposition(buf, &k) == 0, "with the histogram: strict checker accepts"))

@@ -44,6 +44,9 @@ static void print_status(const struct jdoc *d)
 	if (en && !strcmp(en, "true")) {
 		printf("  counters:");
 		print_group(d, "xdp.counters");
+		printf("kernel: client->peer %llu pkts %llu bytes, peer->client %llu pkts %llu bytes\n",
+		       jdoc_num(d, "xdp.relayed.pkts_c2p"), jdoc_num(d, "xdp.relayed.bytes_c2p"),
+		       jdoc_num(d, "xdp.relayed.pkts_p2c"), jdoc_num(d, "xdp.relayed.bytes_p2c"));
 	}
 }
 
