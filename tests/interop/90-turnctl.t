@@ -8,7 +8,7 @@ PEER=34795
 [ "$TURND_IMPL" = coturn ] && skip_all "turnctl talks to turnd's control socket only"
 [ -x "$TURNCTL" ] || skip_all "$TURNCTL is missing (run make)"
 
-plan 39
+plan 41
 
 SOCK=$T/turnd.sock
 ctl() { "$TURNCTL" -s "$SOCK" "$@"; }
@@ -106,10 +106,15 @@ ctl --json allocation "$id" | json_check \
 	 $j->{allocation}{channels}[0]{number} >= 0x4000 && $j->{allocation}{pkts_c2p} > 0'
 ok $? "turnctl --json allocation $id: permission, channel and counters in JSON"
 
+rport=$(ctl --json allocation "$id" | grep -Eo '"relayed":\["127\.0\.0\.1:[0-9]+' | grep -Eo '[0-9]+$')
+[ -n "$rport" ] && [ "$(ss -Hlun "sport = :$rport" | wc -l)" -ge 1 ]
+ok $? "allocation $id's relayed port $rport is open before the kill"
 out=$(ctl kill "$id")
 is "$?" 0 "turnctl kill $id: exit 0"
 is "$out" "killed 1 allocation" "it says so"
 is "$(wait_log "allocation released id=$id reason=killed" 1)" 1 "turnd logs 'released id=$id reason=killed'"
+[ -n "$rport" ] && [ "$(ss -Hlun "sport = :$rport" | wc -l)" -eq 0 ]
+ok $? "the client's relayed address 127.0.0.1:$rport is gone (its peer's datagrams now bounce)"
 list3=$(ctl allocations)
 ! grep -q "^$id " <<<"$list3" && like "$(tail -n1 <<<"$list3")" "^$((n - 1)) allocations$" \
 	"the list no longer has $id"
