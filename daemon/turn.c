@@ -83,14 +83,23 @@ const struct turn_stats *turn_get_stats(const struct turn_server *s)
 	return &s->st;
 }
 
-static uint32_t tuple_hash(const struct turn_tuple *t)
+uint32_t turn_tuple_bucket(const struct turn_tuple *t)
 {
 	return addr_hash(&t->client, addr_hash(&t->server, t->proto)) % TURN_BUCKETS;
 }
 
+struct allocation *turn_find_id(const struct turn_server *s, uint64_t id)
+{
+	struct allocation *a = s->by_id[id % TURN_BUCKETS];
+
+	while (a && a->id != id)
+		a = a->id_next;
+	return a;
+}
+
 struct allocation *turn_find(struct turn_server *s, const struct turn_tuple *t)
 {
-	struct allocation *a = s->buckets[tuple_hash(t)];
+	struct allocation *a = s->buckets[turn_tuple_bucket(t)];
 
 	for (; a; a = a->next)
 		if (a->tuple.proto == t->proto && addr_equal(&a->tuple.client, &t->client) &&
@@ -361,13 +370,12 @@ int turn_foreach_alloc(const struct turn_server *s, uint64_t now_ms,
 
 int turn_kill_alloc(struct turn_server *s, uint64_t id)
 {
-	for (size_t i = 0; i < TURN_BUCKETS; i++)
-		for (struct allocation *a = s->buckets[i]; a; a = a->next)
-			if (a->id == id) {
-				turn_alloc_release(a, "killed");
-				return 0;
-			}
-	return -ENOENT;
+	struct allocation *a = turn_find_id(s, id);
+
+	if (!a)
+		return -ENOENT;
+	turn_alloc_release(a, "killed");
+	return 0;
 }
 
 int turn_kill_user(struct turn_server *s, const char *name)
@@ -391,17 +399,15 @@ int turn_get_alloc(const struct turn_server *s, uint64_t id, uint64_t now_ms,
 		   void (*fn_perm)(const struct turn_perm *p, void *arg),
 		   void (*fn_chan)(const struct turn_chan *c, void *arg), void *arg)
 {
-	for (size_t i = 0; i < TURN_BUCKETS; i++)
-		for (const struct allocation *a = s->buckets[i]; a; a = a->next) {
-			if (a->id != id)
-				continue;
-			alloc_info(a, now_ms, ai);
-			for (int k = 0; fn_perm && k < a->nperms; k++)
-				fn_perm(&a->perms[k], arg);
-			for (int k = 0; fn_chan && k < a->nchans; k++)
-				if (a->chans[k].live && a->chans[k].expires > now_ms)
-					fn_chan(&a->chans[k], arg);
-			return 0;
-		}
-	return -ENOENT;
+	const struct allocation *a = turn_find_id(s, id);
+
+	if (!a)
+		return -ENOENT;
+	alloc_info(a, now_ms, ai);
+	for (int k = 0; fn_perm && k < a->nperms; k++)
+		fn_perm(&a->perms[k], arg);
+	for (int k = 0; fn_chan && k < a->nchans; k++)
+		if (a->chans[k].live && a->chans[k].expires > now_ms)
+			fn_chan(&a->chans[k], arg);
+	return 0;
 }

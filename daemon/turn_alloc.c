@@ -139,14 +139,17 @@ static void fill_fwd(const struct allocation *a, struct turn_fwd *f_)
 
 static void unlink_alloc(struct turn_server *s, struct allocation *a)
 {
-	uint32_t h = addr_hash(&a->tuple.client, addr_hash(&a->tuple.server, a->tuple.proto)) %
-		     TURN_BUCKETS;
-	struct allocation **pp = &s->buckets[h];
+	struct allocation **pp;
 
-	for (; *pp; pp = &(*pp)->next)
+	for (pp = &s->buckets[turn_tuple_bucket(&a->tuple)]; *pp; pp = &(*pp)->next)
 		if (*pp == a) {
 			*pp = a->next;
-			return;
+			break;
+		}
+	for (pp = &s->by_id[a->id % TURN_BUCKETS]; *pp; pp = &(*pp)->id_next)
+		if (*pp == a) {
+			*pp = a->id_next;
+			break;
 		}
 }
 
@@ -377,11 +380,12 @@ static void allocate_reply(struct req *r, struct allocation *a, uint32_t lifetim
 
 static void alloc_insert(struct turn_server *s, struct allocation *a)
 {
-	uint32_t h = addr_hash(&a->tuple.client, addr_hash(&a->tuple.server, a->tuple.proto)) %
-		     TURN_BUCKETS;
+	uint32_t h = turn_tuple_bucket(&a->tuple);
 
 	a->next = s->buckets[h];
 	s->buckets[h] = a;
+	a->id_next = s->by_id[a->id % TURN_BUCKETS];
+	s->by_id[a->id % TURN_BUCKETS] = a;
 	s->st.allocations++;
 	s->st.allocs_created++;
 }
@@ -515,15 +519,6 @@ void turn_foreach_fwd(const struct turn_server *s,
 		}
 }
 
-static bool id_taken(const struct turn_server *s, uint64_t id)
-{
-	for (size_t i = 0; i < TURN_BUCKETS; i++)
-		for (const struct allocation *a = s->buckets[i]; a; a = a->next)
-			if (a->id == id)
-				return true;
-	return false;
-}
-
 /* Copy a saved allocation's permissions and channels, dropping the expired ones. */
 static void restore_entries(struct allocation *a, const struct turn_fwd *f, uint64_t now_ms)
 {
@@ -556,7 +551,7 @@ int turn_restore(struct turn_server *s, const struct turn_fwd *f, uint64_t now_m
 		return -EINVAL;
 	if (f->nperms > TURN_MAX_PERMS || f->nchans > TURN_MAX_CHANS)
 		return -E2BIG;
-	if (turn_find(s, f->tuple) || id_taken(s, f->id))
+	if (turn_find(s, f->tuple) || turn_find_id(s, f->id))
 		return -EEXIST;
 	a = calloc(1, sizeof(*a));
 	if (!a || !(a->user = user_get(s, f->user, true))) {

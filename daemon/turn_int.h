@@ -22,6 +22,7 @@ struct user_count {
 
 struct allocation {
 	struct allocation *next;	/* hash chain (by 5-tuple) */
+	struct allocation *id_next;	/* hash chain (by id) */
 	uint64_t id;
 	struct turn_tuple tuple;
 	struct user_count *user;
@@ -57,7 +58,8 @@ struct turn_server {
 	struct timerq *tq;
 	struct turn_ops ops;
 	struct txcache *txc;
-	struct allocation *buckets[TURN_BUCKETS];
+	struct allocation *buckets[TURN_BUCKETS];	/* by 5-tuple */
+	struct allocation *by_id[TURN_BUCKETS];
 	struct user_count *users[TURN_USER_BUCKETS];
 	struct allocation **by_handle;	/* relay handle -> allocation */
 	size_t nhandles;
@@ -83,7 +85,9 @@ struct req {
 };
 
 /* turn.c */
+uint32_t turn_tuple_bucket(const struct turn_tuple *t);
 struct allocation *turn_find(struct turn_server *s, const struct turn_tuple *t);
+struct allocation *turn_find_id(const struct turn_server *s, uint64_t id);
 void turn_reply_begin(struct req *r, struct stun_writer *w, uint16_t cls);
 void turn_reply_send(struct req *r, struct stun_writer *w);
 void turn_reply_error(struct req *r, int code);
