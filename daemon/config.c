@@ -1,5 +1,6 @@
 /* config.c - turnd's configuration file (libconfig): load, validate, free. */
 #include "config.h"
+#include "config_int.h"
 #include "config_text.h"
 
 #include <errno.h>
@@ -25,289 +26,20 @@
 #define MAX_REALM_BYTES		763
 #define MAX_USER_BYTES		512	/* USERNAME: fewer than 513 bytes */
 
-/* One load in progress: where messages go and what is being filled in. */
-struct loader {
-	const char *name;	/* the file, as messages name it */
-	char *err;
-	size_t errlen;
-	struct turnd_config *c;
-};
-
-/* "NAME:LINE: msg" (no LINE when 0). Returns -EINVAL so callers can `return fail(...)`. */
-static int __attribute__((format(printf, 3, 4)))
-fail(struct loader *l, unsigned int line, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	/* Quoted values come from the file: keep the message on one printable line. */
-	for (char *p = msg; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = '?';
-	if (!l->err || !l->errlen)
-		return -EINVAL;
-	if (line)
-		snprintf(l->err, l->errlen, "%s:%u: %s", l->name, line, msg);
-	else
-		snprintf(l->err, l->errlen, "%s: %s", l->name, msg);
-	return -EINVAL;
-}
-
-/* The dotted path of a setting: "relay.address", "auth.users[1].name", "listen[0]". */
-static void setting_path(const config_setting_t *s, char *buf, size_t len)
-{
-	const config_setting_t *p = config_setting_parent(s);
-	size_t n;
-
-	buf[0] = 0;
-	if (!p)
-		return;
-	setting_path(p, buf, len);
-	n = strlen(buf);
-	if (config_setting_name(s))
-		snprintf(buf + n, len - n, "%s%s", n ? "." : "", config_setting_name(s));
-	else
-		snprintf(buf + n, len - n, "[%d]", config_setting_index(s));
-}
-
-/*
- * "FILE:LINE: setting PATH: msg" about setting s, or about its missing member `member`
- * (then LINE is the group's). Returns -EINVAL.
- */
-static int __attribute__((format(printf, 4, 5)))
-bad(struct loader *l, const config_setting_t *s, const char *member, const char *fmt, ...)
-{
-	char path[256], msg[384];
-	size_t n;
-	va_list ap;
-
-	setting_path(s, path, sizeof(path));
-	n = strlen(path);
-	if (member)
-		snprintf(path + n, sizeof(path) - n, "%s%s", n ? "." : "", member);
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return fail(l, config_setting_source_line(s), "setting %s: %s", path, msg);
-}
-
-static int oom(struct loader *l)
-{
-	fail(l, 0, "out of memory");
-	return -ENOMEM;
-}
-
-static const char *type_name(const config_setting_t *s)
-{
-	switch (config_setting_type(s)) {
-	case CONFIG_TYPE_GROUP:
-		return "a group { }";
-	case CONFIG_TYPE_INT:
-	case CONFIG_TYPE_INT64:
-		return "an integer";
-	case CONFIG_TYPE_FLOAT:
-		return "a float";
-	case CONFIG_TYPE_STRING:
-		return "a string";
-	case CONFIG_TYPE_BOOL:
-		return "a boolean";
-	case CONFIG_TYPE_ARRAY:
-		return "an array [ ]";
-	case CONFIG_TYPE_LIST:
-		return "a list ( )";
-	}
-	return "nothing";
-}
-
-/* Length of the UTF-8 sequence at s (1..4), or 0 when it is not valid UTF-8. */
-static int utf8_len(const unsigned char *s)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xbf;
-	int n, i;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	if (c == 0xe0)
-		lo = 0xa0;	/* overlong */
-	else if (c == 0xed)
-		hi = 0x9f;	/* UTF-16 surrogates */
-	else if (c == 0xf0)
-		lo = 0x90;	/* overlong */
-	else if (c == 0xf4)
-		hi = 0x8f;	/* above U+10FFFF */
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < n; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return n;
-}
-
-/*
- * What is wrong with a string sent on the wire (realm, software, user name, password):
- * NULL when it is valid UTF-8 without control characters, within max_chars characters
- * and max_bytes bytes.
- */
-static const char *text_problem(const char *s, size_t max_chars, size_t max_bytes)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t chars = 0;
-	int n;
-
-	if (strlen(s) > max_bytes)
-		return "too long";
-	while (*p) {
-		if (*p < 0x20 || *p == 0x7f)
-			return "contains a control character";
-		n = utf8_len(p);
-		if (!n)
-			return "is not valid UTF-8";
-		p += n;
-		chars++;
-	}
-	if (chars > max_chars)
-		return "too long";
-	return NULL;
-}
-
-/* Every member of group g must be named in keys (NULL-terminated). */
-static int check_keys(struct loader *l, const config_setting_t *g, const char *const *keys)
-{
-	char known[256];
-	int i, n = config_setting_length(g);
-	size_t k, used;
-
-	for (i = 0; i < n; i++) {
-		const config_setting_t *m = config_setting_get_elem(g, (unsigned int)i);
-
-		for (k = 0; keys[k]; k++)
-			if (!strcmp(config_setting_name(m), keys[k]))
-				break;
-		if (keys[k])
-			continue;
-		known[0] = 0;
-		for (k = 0, used = 0; keys[k] && used < sizeof(known); k++)
-			used += (size_t)snprintf(known + used, sizeof(known) - used, "%s%s",
-						 k ? ", " : "", keys[k]);
-		return bad(l, m, NULL, "unknown setting (known here: %s)", known);
-	}
-	return 0;
-}
-
-static int want_group(struct loader *l, const config_setting_t *s)
-{
-	if (config_setting_is_group(s))
-		return 0;
-	return bad(l, s, NULL, "expected a group { ... }, got %s", type_name(s));
-}
-
-/* Member `name` of g as a string: 1 and *out set, 0 when absent, or -EINVAL. */
-static int get_string(struct loader *l, const config_setting_t *g, const char *name,
-		      const char **out, const config_setting_t **where)
-{
-	const config_setting_t *s = config_setting_get_member(g, name);
-
-	if (!s)
-		return 0;
-	if (config_setting_type(s) != CONFIG_TYPE_STRING)
-		return bad(l, s, NULL, "expected a string, got %s", type_name(s));
-	*out = config_setting_get_string(s);
-	if (where)
-		*where = s;
-	return 1;
-}
-
-/* Member `name` of g as an integer in min..max into *out; left alone when absent. */
-static int get_uint(struct loader *l, const config_setting_t *g, const char *name, long long min,
-		    long long max, uint32_t *out)
-{
-	const config_setting_t *s = config_setting_get_member(g, name);
-	long long v;
-
-	if (!s)
-		return 0;
-	if (config_setting_type(s) != CONFIG_TYPE_INT &&
-	    config_setting_type(s) != CONFIG_TYPE_INT64)
-		return bad(l, s, NULL, "expected an integer, got %s", type_name(s));
-	v = config_setting_get_int64(s);
-	if (v < min || v > max)
-		return bad(l, s, NULL, "%lld is out of range (%lld..%lld)", v, min, max);
-	*out = (uint32_t)v;
-	return 0;
-}
-
-/* Member `name` of g as a boolean (true/false) into *out; left alone when absent. */
-static int get_bool(struct loader *l, const config_setting_t *g, const char *name, bool *out)
-{
-	const config_setting_t *s = config_setting_get_member(g, name);
-
-	if (!s)
-		return 0;
-	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
-		return bad(l, s, NULL, "expected true or false, got %s", type_name(s));
-	*out = config_setting_get_bool(s);
-	return 0;
-}
-
-static int dup_string(struct loader *l, const char *v, char **out)
-{
-	*out = strdup(v);
-	return *out ? 0 : oom(l);
-}
-
-/* s is a string or an array/list of strings: their number, or -EINVAL. */
-static int str_count(struct loader *l, const config_setting_t *s)
-{
-	int i, n;
-
-	if (config_setting_type(s) == CONFIG_TYPE_STRING)
-		return 1;
-	if (!config_setting_is_array(s) && !config_setting_is_list(s))
-		return bad(l, s, NULL, "expected a string or a list of strings, got %s",
-			   type_name(s));
-	n = config_setting_length(s);
-	for (i = 0; i < n; i++) {
-		const config_setting_t *e = config_setting_get_elem(s, (unsigned int)i);
-
-		if (config_setting_type(e) != CONFIG_TYPE_STRING)
-			return bad(l, e, NULL, "expected a string, got %s", type_name(e));
-	}
-	return n;
-}
-
-/* The i-th string setting of what str_count() accepted. */
-static const config_setting_t *str_at(const config_setting_t *s, int i)
-{
-	if (config_setting_type(s) == CONFIG_TYPE_STRING)
-		return s;
-	return config_setting_get_elem(s, (unsigned int)i);
-}
-
 static int load_realm(struct loader *l, const config_setting_t *s)
 {
 	const char *v, *why;
 
 	if (config_setting_type(s) != CONFIG_TYPE_STRING)
-		return bad(l, s, NULL, "expected a string, got %s", type_name(s));
+		return cfg_bad(l, s, NULL, "expected a string, got %s", cfg_type_name(s));
 	v = config_setting_get_string(s);
 	if (!*v)
-		return bad(l, s, NULL, "must not be empty (e.g. realm = \"example.org\";)");
-	why = text_problem(v, MAX_TEXT_CHARS, MAX_REALM_BYTES);
+		return cfg_bad(l, s, NULL, "must not be empty (e.g. realm = \"example.org\";)");
+	why = cfg_text_problem(v, MAX_TEXT_CHARS, MAX_REALM_BYTES);
 	if (why)
-		return bad(l, s, NULL, "%s (at most %d characters of UTF-8 text)", why,
+		return cfg_bad(l, s, NULL, "%s (at most %d characters of UTF-8 text)", why,
 			   MAX_TEXT_CHARS);
-	return dup_string(l, v, &l->c->realm);
+	return cfg_dup_string(l, v, &l->c->realm);
 }
 
 static int load_state_file(struct loader *l, const config_setting_t *s)
@@ -315,13 +47,13 @@ static int load_state_file(struct loader *l, const config_setting_t *s)
 	const char *v;
 
 	if (config_setting_type(s) != CONFIG_TYPE_STRING)
-		return bad(l, s, NULL, "expected a string, got %s", type_name(s));
+		return cfg_bad(l, s, NULL, "expected a string, got %s", cfg_type_name(s));
 	v = config_setting_get_string(s);
 	if (*v != '/')
-		return bad(l, s, NULL, "must be an absolute path");
+		return cfg_bad(l, s, NULL, "must be an absolute path");
 	if (strlen(v) > 4000)
-		return bad(l, s, NULL, "path too long");
-	return dup_string(l, v, &l->c->state_file);
+		return cfg_bad(l, s, NULL, "path too long");
+	return cfg_dup_string(l, v, &l->c->state_file);
 }
 
 static int load_software(struct loader *l, const config_setting_t *s)
@@ -329,38 +61,38 @@ static int load_software(struct loader *l, const config_setting_t *s)
 	const char *v, *why;
 
 	if (config_setting_type(s) != CONFIG_TYPE_STRING)
-		return bad(l, s, NULL, "expected a string, got %s", type_name(s));
+		return cfg_bad(l, s, NULL, "expected a string, got %s", cfg_type_name(s));
 	v = config_setting_get_string(s);
-	why = text_problem(v, MAX_TEXT_CHARS, MAX_REALM_BYTES);
+	why = cfg_text_problem(v, MAX_TEXT_CHARS, MAX_REALM_BYTES);
 	if (why)
-		return bad(l, s, NULL, "%s (at most %d characters of UTF-8 text)", why,
+		return cfg_bad(l, s, NULL, "%s (at most %d characters of UTF-8 text)", why,
 			   MAX_TEXT_CHARS);
-	return dup_string(l, v, &l->c->software);
+	return cfg_dup_string(l, v, &l->c->software);
 }
 
 static int load_listen(struct loader *l, const config_setting_t *s)
 {
 	struct turnd_config *c = l->c;
-	int i, j, n = str_count(l, s);
+	int i, j, n = cfg_str_count(l, s);
 
 	if (n < 0)
 		return n;
 	if (n == 0)
-		return bad(l, s, NULL, "empty: give at least one address");
+		return cfg_bad(l, s, NULL, "empty: give at least one address");
 	if (n > CONFIG_MAX_LISTEN)
-		return bad(l, s, NULL, "%d addresses, at most %d", n, CONFIG_MAX_LISTEN);
+		return cfg_bad(l, s, NULL, "%d addresses, at most %d", n, CONFIG_MAX_LISTEN);
 	for (i = 0; i < n; i++) {
-		const config_setting_t *e = str_at(s, i);
+		const config_setting_t *e = cfg_str_at(s, i);
 		const char *v = config_setting_get_string(e);
 		sockaddr_u *a = &c->listen[i];
 
 		if (addr_parse(v, DEFAULT_PORT, a))
-			return bad(l, e, NULL, "\"%s\" is not \"IPv4:port\" or \"[IPv6]:port\"", v);
+			return cfg_bad(l, e, NULL, "\"%s\" is not \"IPv4:port\" or \"[IPv6]:port\"", v);
 		if (!addr_port(a))
-			return bad(l, e, NULL, "\"%s\": port 0 is not allowed", v);
+			return cfg_bad(l, e, NULL, "\"%s\": port 0 is not allowed", v);
 		for (j = 0; j < i; j++)
 			if (addr_equal(&c->listen[j], a))
-				return bad(l, e, NULL, "\"%s\" is listed twice", v);
+				return cfg_bad(l, e, NULL, "\"%s\" is listed twice", v);
 	}
 	c->nlisten = n;
 	return 0;
@@ -373,37 +105,37 @@ static int load_listen(struct loader *l, const config_setting_t *s)
 static int relay_addrs(struct loader *l, const config_setting_t *s, bool is_external,
 		       sockaddr_u *out, int *nout, bool *autodetect)
 {
-	int i, j, n = str_count(l, s);
+	int i, j, n = cfg_str_count(l, s);
 
 	if (n < 0)
 		return n;
 	if (n == 0)
-		return bad(l, s, NULL, "empty: give an IP address%s",
+		return cfg_bad(l, s, NULL, "empty: give an IP address%s",
 			   is_external ? "" : " or \"auto\"");
 	for (i = 0; i < n; i++) {
-		const config_setting_t *e = str_at(s, i);
+		const config_setting_t *e = cfg_str_at(s, i);
 		const char *v = config_setting_get_string(e);
 
 		if (!strcmp(v, "auto")) {
 			if (is_external)
-				return bad(l, e, NULL, "\"auto\" is not allowed here: give the "
+				return cfg_bad(l, e, NULL, "\"auto\" is not allowed here: give the "
 					   "public address clients reach");
 			if (n > 1)
-				return bad(l, e, NULL, "\"auto\" must stand alone, not in a list");
+				return cfg_bad(l, e, NULL, "\"auto\" must stand alone, not in a list");
 			*autodetect = true;
 			return 0;
 		}
 		if (n > 2)
-			return bad(l, s, NULL, "%d addresses, at most one IPv4 and one IPv6", n);
+			return cfg_bad(l, s, NULL, "%d addresses, at most one IPv4 and one IPv6", n);
 		if (addr_parse_ip(v, &out[i]))
-			return bad(l, e, NULL, "\"%s\" is not an IP address", v);
+			return cfg_bad(l, e, NULL, "\"%s\" is not an IP address", v);
 		addr_unmap_v4(&out[i]);
 		if (addr_is_any(&out[i]))
-			return bad(l, e, NULL, "\"%s\" is a wildcard: give a specific address%s", v,
+			return cfg_bad(l, e, NULL, "\"%s\" is a wildcard: give a specific address%s", v,
 				   is_external ? "" : " or \"auto\"");
 		for (j = 0; j < i; j++)
 			if (out[j].sa.sa_family == out[i].sa.sa_family)
-				return bad(l, e, NULL, "a second %s address: give at most one "
+				return cfg_bad(l, e, NULL, "a second %s address: give at most one "
 					   "IPv4 and one IPv6",
 					   out[i].sa.sa_family == AF_INET ? "IPv4" : "IPv6");
 	}
@@ -431,12 +163,12 @@ static int load_ports(struct loader *l, const config_setting_t *s, struct relay_
 	unsigned long lo, hi;
 
 	if (config_setting_type(s) != CONFIG_TYPE_STRING)
-		return bad(l, s, NULL, "expected a string \"lo-hi\", got %s", type_name(s));
+		return cfg_bad(l, s, NULL, "expected a string \"lo-hi\", got %s", cfg_type_name(s));
 	v = p = config_setting_get_string(s);
 	if (parse_port_num(&p, &lo) || *p++ != '-' || parse_port_num(&p, &hi) || *p)
-		return bad(l, s, NULL, "\"%s\" is not a range \"lo-hi\" like \"49152-65535\"", v);
+		return cfg_bad(l, s, NULL, "\"%s\" is not a range \"lo-hi\" like \"49152-65535\"", v);
 	if (lo < 1024 || lo > hi || hi > 65535)
-		return bad(l, s, NULL, "\"%s\": need 1024 <= lo <= hi <= 65535", v);
+		return cfg_bad(l, s, NULL, "\"%s\": need 1024 <= lo <= hi <= 65535", v);
 	r->port_min = (uint16_t)lo;
 	r->port_max = (uint16_t)hi;
 	return 0;
@@ -461,7 +193,7 @@ static int check_external(struct loader *l, const config_setting_t *s, const str
 
 		if (in_addr == has_family(r->external, r->nexternal, f))
 			continue;
-		return bad(l, s, NULL, "families must match relay.address: %s has an %s address, "
+		return cfg_bad(l, s, NULL, "families must match relay.address: %s has an %s address, "
 			   "%s has none", in_addr ? "relay.address" : "external",
 			   f == AF_INET ? "IPv4" : "IPv6", in_addr ? "external" : "relay.address");
 	}
@@ -476,7 +208,7 @@ static int load_relay(struct loader *l, const config_setting_t *g)
 	bool dummy;
 	int err;
 
-	if ((err = want_group(l, g)) || (err = check_keys(l, g, keys)))
+	if ((err = cfg_want_group(l, g)) || (err = cfg_check_keys(l, g, keys)))
 		return err;
 	s = config_setting_get_member(g, "address");
 	if (s && (err = relay_addrs(l, s, false, r->addr, &r->naddr, &r->autodetect)))
@@ -501,22 +233,22 @@ static int load_alloc(struct loader *l, const config_setting_t *g)
 	const config_setting_t *s;
 	int err;
 
-	if ((err = want_group(l, g)) || (err = check_keys(l, g, keys)) ||
-	    (err = get_uint(l, g, "default_lifetime", 1, MAX_LIFETIME, &a->default_lifetime)) ||
-	    (err = get_uint(l, g, "max_lifetime", 1, MAX_LIFETIME, &a->max_lifetime)) ||
-	    (err = get_uint(l, g, "permission_lifetime", 1, MAX_LIFETIME,
+	if ((err = cfg_want_group(l, g)) || (err = cfg_check_keys(l, g, keys)) ||
+	    (err = cfg_get_uint(l, g, "default_lifetime", 1, MAX_LIFETIME, &a->default_lifetime)) ||
+	    (err = cfg_get_uint(l, g, "max_lifetime", 1, MAX_LIFETIME, &a->max_lifetime)) ||
+	    (err = cfg_get_uint(l, g, "permission_lifetime", 1, MAX_LIFETIME,
 			    &a->permission_lifetime)) ||
-	    (err = get_uint(l, g, "channel_lifetime", 1, MAX_LIFETIME, &a->channel_lifetime)) ||
-	    (err = get_uint(l, g, "max_per_user", 0, UINT32_MAX, &a->max_per_user)) ||
-	    (err = get_uint(l, g, "max_total", 0, UINT32_MAX, &a->max_total)) ||
-	    (err = get_bool(l, g, "legacy_channels", &a->legacy_channels)))
+	    (err = cfg_get_uint(l, g, "channel_lifetime", 1, MAX_LIFETIME, &a->channel_lifetime)) ||
+	    (err = cfg_get_uint(l, g, "max_per_user", 0, UINT32_MAX, &a->max_per_user)) ||
+	    (err = cfg_get_uint(l, g, "max_total", 0, UINT32_MAX, &a->max_total)) ||
+	    (err = cfg_get_bool(l, g, "legacy_channels", &a->legacy_channels)))
 		return err;
 	if (a->default_lifetime <= a->max_lifetime)
 		return 0;
 	s = config_setting_get_member(g, "max_lifetime");
 	if (!s)
 		s = config_setting_get_member(g, "default_lifetime");
-	return bad(l, s, NULL, "default_lifetime %u is above max_lifetime %u",
+	return cfg_bad(l, s, NULL, "default_lifetime %u is above max_lifetime %u",
 		   a->default_lifetime, a->max_lifetime);
 }
 
@@ -535,18 +267,18 @@ static int user_field(struct loader *l, const config_setting_t *u, const char *k
 {
 	const config_setting_t *s = NULL;
 	const char *v = NULL, *why;
-	int err = get_string(l, u, key, &v, &s);
+	int err = cfg_get_string(l, u, key, &v, &s);
 
 	if (err < 0)
 		return err;
 	if (!err)
-		return bad(l, u, key, "missing: each user needs a name and a password");
+		return cfg_bad(l, u, key, "missing: each user needs a name and a password");
 	if (!*v)
-		return bad(l, s, NULL, "must not be empty");
-	why = text_problem(v, MAX_USER_BYTES, MAX_USER_BYTES);
+		return cfg_bad(l, s, NULL, "must not be empty");
+	why = cfg_text_problem(v, MAX_USER_BYTES, MAX_USER_BYTES);
 	if (why)
-		return bad(l, s, NULL, "%s (UTF-8 text of at most %d bytes)", why, MAX_USER_BYTES);
-	return dup_string(l, v, out);
+		return cfg_bad(l, s, NULL, "%s (UTF-8 text of at most %d bytes)", why, MAX_USER_BYTES);
+	return cfg_dup_string(l, v, out);
 }
 
 static int load_users(struct loader *l, const config_setting_t *s)
@@ -556,17 +288,17 @@ static int load_users(struct loader *l, const config_setting_t *s)
 	int i, n, err;
 
 	if (!config_setting_is_list(s))
-		return bad(l, s, NULL, "expected a list ( { name = \"...\"; password = "
-			   "\"...\"; } ), got %s", type_name(s));
+		return cfg_bad(l, s, NULL, "expected a list ( { name = \"...\"; password = "
+			   "\"...\"; } ), got %s", cfg_type_name(s));
 	n = config_setting_length(s);
 	a->users = calloc((size_t)n + 1, sizeof(*a->users));
 	if (!a->users)
-		return oom(l);
+		return cfg_oom(l);
 	for (i = 0; i < n; i++) {
 		const config_setting_t *u = config_setting_get_elem(s, (unsigned int)i);
 		struct user_cfg *uc = &a->users[i];
 
-		if ((err = want_group(l, u)) || (err = check_keys(l, u, keys)))
+		if ((err = cfg_want_group(l, u)) || (err = cfg_check_keys(l, u, keys)))
 			return err;
 		a->nusers++;
 		if ((err = user_field(l, u, "name", &uc->name)) ||
@@ -574,10 +306,10 @@ static int load_users(struct loader *l, const config_setting_t *s)
 			return err;
 		for (int j = 0; j < i; j++)
 			if (!strcmp(a->users[j].name, uc->name))
-				return bad(l, config_setting_get_member(u, "name"), NULL,
+				return cfg_bad(l, config_setting_get_member(u, "name"), NULL,
 					   "user \"%s\" is defined twice", uc->name);
 		if (a->secret && looks_ephemeral(uc->name))
-			return bad(l, config_setting_get_member(u, "name"), NULL,
+			return cfg_bad(l, config_setting_get_member(u, "name"), NULL,
 				   "\"%s\" has the form of a time-limited username, which is "
 				   "checked against auth.secret instead", uc->name);
 	}
@@ -593,17 +325,17 @@ static int load_auth(struct loader *l, const config_setting_t *g)
 	const char *v;
 	int err;
 
-	if ((err = want_group(l, g)) || (err = check_keys(l, g, keys)))
+	if ((err = cfg_want_group(l, g)) || (err = cfg_check_keys(l, g, keys)))
 		return err;
-	if ((err = get_string(l, g, "secret", &v, &s)) < 0)
+	if ((err = cfg_get_string(l, g, "secret", &v, &s)) < 0)
 		return err;
-	if (err && *v && (err = dup_string(l, v, &a->secret)))
+	if (err && *v && (err = cfg_dup_string(l, v, &a->secret)))
 		return err;
-	if ((err = get_string(l, g, "users_file", &v, &s)) < 0)
+	if ((err = cfg_get_string(l, g, "users_file", &v, &s)) < 0)
 		return err;
-	if (err && *v && (err = dup_string(l, v, &a->users_file)))
+	if (err && *v && (err = cfg_dup_string(l, v, &a->users_file)))
 		return err;
-	if ((err = get_uint(l, g, "nonce_lifetime", 1, MAX_LIFETIME, &a->nonce_lifetime)))
+	if ((err = cfg_get_uint(l, g, "nonce_lifetime", 1, MAX_LIFETIME, &a->nonce_lifetime)))
 		return err;
 	s = config_setting_get_member(g, "users");
 	return s ? load_users(l, s) : 0;
@@ -617,18 +349,18 @@ static int load_cidrs(struct loader *l, const config_setting_t *g, const char *k
 
 	if (!s)
 		return 0;
-	n = str_count(l, s);
+	n = cfg_str_count(l, s);
 	if (n < 0)
 		return n;
 	for (i = 0; i < n; i++) {
-		const config_setting_t *e = str_at(s, i);
+		const config_setting_t *e = cfg_str_at(s, i);
 		const char *v = config_setting_get_string(e);
 
 		err = peer_policy_add(&l->c->peers, is_allow, v);
 		if (err == -ENOMEM)
-			return oom(l);
+			return cfg_oom(l);
 		if (err)
-			return bad(l, e, NULL, "\"%s\" is not a CIDR like \"203.0.113.0/24\" or "
+			return cfg_bad(l, e, NULL, "\"%s\" is not a CIDR like \"203.0.113.0/24\" or "
 				   "\"2001:db8::/32\"", v);
 	}
 	return 0;
@@ -639,7 +371,7 @@ static int load_peers(struct loader *l, const config_setting_t *g)
 	static const char *const keys[] = { "allow", "deny", NULL };
 	int err;
 
-	if ((err = want_group(l, g)) || (err = check_keys(l, g, keys)) ||
+	if ((err = cfg_want_group(l, g)) || (err = cfg_check_keys(l, g, keys)) ||
 	    (err = load_cidrs(l, g, "allow", true)))
 		return err;
 	return load_cidrs(l, g, "deny", false);
@@ -653,16 +385,16 @@ static int load_control(struct loader *l, const config_setting_t *g)
 	const char *v;
 	int err;
 
-	if ((err = want_group(l, g)) || (err = check_keys(l, g, keys)))
+	if ((err = cfg_want_group(l, g)) || (err = cfg_check_keys(l, g, keys)))
 		return err;
-	err = get_string(l, g, "socket", &v, &s);
+	err = cfg_get_string(l, g, "socket", &v, &s);
 	if (err <= 0)
 		return err;
 	if (!*v)
-		return bad(l, s, NULL, "must not be empty");
+		return cfg_bad(l, s, NULL, "must not be empty");
 	if (strlen(v) > max)
-		return bad(l, s, NULL, "path of %zu bytes, at most %zu", strlen(v), max);
-	return dup_string(l, v, &l->c->control_socket);
+		return cfg_bad(l, s, NULL, "path of %zu bytes, at most %zu", strlen(v), max);
+	return cfg_dup_string(l, v, &l->c->control_socket);
 }
 
 /* log = { level = "info"; target = "stderr" | "syslog"; rate = 200; } */
@@ -673,27 +405,27 @@ static int load_log(struct loader *l, const config_setting_t *g)
 	const char *v;
 	int err, n;
 
-	if ((err = want_group(l, g)) || (err = check_keys(l, g, keys)))
+	if ((err = cfg_want_group(l, g)) || (err = cfg_check_keys(l, g, keys)))
 		return err;
-	err = get_string(l, g, "level", &v, &s);
+	err = cfg_get_string(l, g, "level", &v, &s);
 	if (err < 0)
 		return err;
 	if (err > 0) {
 		n = log_level_parse(v);
 		if (n < 0)
-			return bad(l, s, NULL, "\"%s\" is not one of error, warn, info, debug", v);
+			return cfg_bad(l, s, NULL, "\"%s\" is not one of error, warn, info, debug", v);
 		l->c->log_level = n;
 	}
-	err = get_string(l, g, "target", &v, &s);
+	err = cfg_get_string(l, g, "target", &v, &s);
 	if (err < 0)
 		return err;
 	if (err > 0) {
 		n = log_target_parse(v);
 		if (n < 0)
-			return bad(l, s, NULL, "\"%s\" is not one of stderr, syslog", v);
+			return cfg_bad(l, s, NULL, "\"%s\" is not one of stderr, syslog", v);
 		l->c->log_target = n;
 	}
-	return get_uint(l, g, "rate", 0, 1000000, &l->c->log_rate);
+	return cfg_get_uint(l, g, "rate", 0, 1000000, &l->c->log_rate);
 }
 
 static int xdp_mode_parse(const char *v)
@@ -708,20 +440,20 @@ static int xdp_mode_parse(const char *v)
 
 static int load_xdp_ifaces(struct loader *l, const config_setting_t *s, struct xdp_cfg *x)
 {
-	int n = str_count(l, s), err;
+	int n = cfg_str_count(l, s), err;
 
 	if (n < 0)
 		return n;
 	x->ifaces = calloc((size_t)n + 1, sizeof(*x->ifaces));
 	if (!x->ifaces)
-		return oom(l);
+		return cfg_oom(l);
 	for (int i = 0; i < n; i++) {
-		const config_setting_t *e = str_at(s, i);
+		const config_setting_t *e = cfg_str_at(s, i);
 		const char *v = config_setting_get_string(e);
 
 		if (!*v || strlen(v) >= IF_NAMESIZE || strchr(v, '/'))
-			return bad(l, e, NULL, "\"%s\" is not an interface name", v);
-		if ((err = dup_string(l, v, &x->ifaces[i])))
+			return cfg_bad(l, e, NULL, "\"%s\" is not an interface name", v);
+		if ((err = cfg_dup_string(l, v, &x->ifaces[i])))
 			return err;
 		x->nifaces++;
 	}
@@ -737,19 +469,19 @@ static int load_xdp(struct loader *l, const config_setting_t *g)
 	const char *v;
 	int err;
 
-	if ((err = want_group(l, g)) || (err = check_keys(l, g, keys)))
+	if ((err = cfg_want_group(l, g)) || (err = cfg_check_keys(l, g, keys)))
 		return err;
-	if ((err = get_string(l, g, "mode", &v, &s)) < 0)
+	if ((err = cfg_get_string(l, g, "mode", &v, &s)) < 0)
 		return err;
 	if (err && (x->mode = xdp_mode_parse(v)) < 0)
-		return bad(l, s, NULL, "\"%s\" is not one of auto, native, generic, off", v);
-	if ((err = get_string(l, g, "pin_path", &v, &s)) < 0)
+		return cfg_bad(l, s, NULL, "\"%s\" is not one of auto, native, generic, off", v);
+	if ((err = cfg_get_string(l, g, "pin_path", &v, &s)) < 0)
 		return err;
 	if (err && (!*v || *v != '/'))
-		return bad(l, s, NULL, "must be an absolute path");
-	if (err && (err = dup_string(l, v, &x->pin_path)))
+		return cfg_bad(l, s, NULL, "must be an absolute path");
+	if (err && (err = cfg_dup_string(l, v, &x->pin_path)))
 		return err;
-	if ((err = get_bool(l, g, "detach_on_exit", &x->detach_on_exit)))
+	if ((err = cfg_get_bool(l, g, "detach_on_exit", &x->detach_on_exit)))
 		return err;
 	s = config_setting_get_member(g, "interfaces");
 	return s ? load_xdp_ifaces(l, s, x) : 0;
@@ -763,23 +495,17 @@ static int load_metrics(struct loader *l, const config_setting_t *g)
 	const char *v;
 	int err;
 
-	if ((err = want_group(l, g)) || (err = check_keys(l, g, keys)))
+	if ((err = cfg_want_group(l, g)) || (err = cfg_check_keys(l, g, keys)))
 		return err;
-	err = get_string(l, g, "listen", &v, &s);
+	err = cfg_get_string(l, g, "listen", &v, &s);
 	if (err <= 0)
 		return err;
 	if (addr_parse(v, DEFAULT_METRICS_PORT, a))
-		return bad(l, s, NULL, "\"%s\" is not \"IPv4:port\" or \"[IPv6]:port\"", v);
+		return cfg_bad(l, s, NULL, "\"%s\" is not \"IPv4:port\" or \"[IPv6]:port\"", v);
 	if (!addr_port(a))
-		return bad(l, s, NULL, "\"%s\": port 0 is not allowed", v);
+		return cfg_bad(l, s, NULL, "\"%s\": port 0 is not allowed", v);
 	l->c->metrics_on = true;
 	return 0;
-}
-
-/* Groups that later versions define: accepted, not read. */
-static int load_reserved(struct loader *l, const config_setting_t *g)
-{
-	return want_group(l, g);
 }
 
 static const struct section {
@@ -797,7 +523,7 @@ static const struct section {
 	{ "control", load_control },
 	{ "log", load_log },
 	{ "xdp", load_xdp },
-	{ "signaling", load_reserved },
+	{ "signaling", cfg_load_signaling },
 	{ "metrics", load_metrics },
 };
 
@@ -805,7 +531,8 @@ static const struct section {
 
 static int load_root(struct loader *l, const config_setting_t *root)
 {
-	const char *known = "realm, software, listen, relay, allocation, auth, peers, control, log";
+	const char *known = "realm, software, state_file, listen, relay, allocation, auth, peers, "
+			    "control, log, xdp, signaling, metrics";
 	int i, n = config_setting_length(root), err;
 	size_t k;
 
@@ -816,13 +543,13 @@ static int load_root(struct loader *l, const config_setting_t *root)
 			if (!strcmp(config_setting_name(s), sections[k].name))
 				break;
 		if (k == NSECTIONS)
-			return bad(l, s, NULL, "unknown setting (known: %s)", known);
+			return cfg_bad(l, s, NULL, "unknown setting (known: %s)", known);
 		err = sections[k].load(l, s);
 		if (err)
 			return err;
 	}
 	if (!l->c->realm)
-		return fail(l, 0, "setting realm: missing (required, e.g. "
+		return cfg_fail(l, 0, "setting realm: missing (required, e.g. "
 			    "realm = \"example.org\";)");
 	return 0;
 }
@@ -842,6 +569,7 @@ static void set_defaults(struct turnd_config *c)
 	c->log_level = LOG_LVL_INFO;
 	c->log_target = LOG_TARGET_STDERR;
 	c->log_rate = LOG_RATE_DEFAULT;
+	cfg_signaling_defaults(&c->sig);
 }
 
 /* Defaults that need memory or depend on nothing having been set. */
@@ -850,13 +578,13 @@ static int fill_defaults(struct loader *l)
 	struct turnd_config *c = l->c;
 	int err;
 
-	if (!c->software && (err = dup_string(l, DEFAULT_SOFTWARE, &c->software)))
+	if (!c->software && (err = cfg_dup_string(l, DEFAULT_SOFTWARE, &c->software)))
 		return err;
-	if (!c->control_socket && (err = dup_string(l, DEFAULT_SOCKET, &c->control_socket)))
+	if (!c->control_socket && (err = cfg_dup_string(l, DEFAULT_SOCKET, &c->control_socket)))
 		return err;
-	if (!c->xdp.pin_path && (err = dup_string(l, "/sys/fs/bpf/turnd", &c->xdp.pin_path)))
+	if (!c->xdp.pin_path && (err = cfg_dup_string(l, "/sys/fs/bpf/turnd", &c->xdp.pin_path)))
 		return err;
-	if (!c->state_file && (err = dup_string(l, "/run/turnd/turnd.state", &c->state_file)))
+	if (!c->state_file && (err = cfg_dup_string(l, "/run/turnd/turnd.state", &c->state_file)))
 		return err;
 	if (!c->nlisten) {
 		addr_parse("0.0.0.0", DEFAULT_PORT, &c->listen[0]);
@@ -873,9 +601,9 @@ static int prepare_text(struct loader *l, const char *buf, size_t len, char **ou
 	int err = config_prepare_text(buf, len, out, &line, &why);
 
 	if (err == -ENOMEM)
-		return oom(l);
+		return cfg_oom(l);
 	if (err)
-		return fail(l, line, "%s", why);
+		return cfg_fail(l, line, "%s", why);
 	return 0;
 }
 
@@ -895,13 +623,13 @@ int config_load_buf(const char *buf, size_t len, const char *name, struct turnd_
 	if (ret)
 		goto out;
 	if (!config_read_string(&cfg, text)) {
-		ret = fail(&l, (unsigned int)config_error_line(&cfg), "%s",
+		ret = cfg_fail(&l, (unsigned int)config_error_line(&cfg), "%s",
 			   config_error_text(&cfg) ? config_error_text(&cfg) : "parse error");
 		goto out;
 	}
 	c->path = strdup(name);
 	if (!c->path) {
-		ret = oom(&l);
+		ret = cfg_oom(&l);
 		goto out;
 	}
 	ret = load_root(&l, config_root_setting(&cfg));
@@ -926,19 +654,19 @@ static int read_file(struct loader *l, const char *path, char **buf, size_t *len
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		err = -errno;
-		fail(l, 0, "cannot open: %s", strerror(-err));
+		cfg_fail(l, 0, "cannot open: %s", strerror(-err));
 		return err;
 	}
 	b = malloc(cap);
 	if (!b) {
-		err = oom(l);
+		err = cfg_oom(l);
 		goto fail;
 	}
 	for (;;) {
 		if (n == cap) {
 			nb = realloc(b, cap * 2);
 			if (!nb) {
-				err = oom(l);
+				err = cfg_oom(l);
 				goto fail;
 			}
 			b = nb;
@@ -949,14 +677,14 @@ static int read_file(struct loader *l, const char *path, char **buf, size_t *len
 			continue;
 		if (r < 0) {
 			err = -errno;
-			fail(l, 0, "cannot read: %s", strerror(-err));
+			cfg_fail(l, 0, "cannot read: %s", strerror(-err));
 			goto fail;
 		}
 		if (r == 0)
 			break;
 		n += (size_t)r;
 		if (n > MAX_FILE_SIZE) {
-			fail(l, 0, "larger than %u MiB", MAX_FILE_SIZE >> 20);
+			cfg_fail(l, 0, "larger than %u MiB", MAX_FILE_SIZE >> 20);
 			err = -EFBIG;
 			goto fail;
 		}
@@ -1008,5 +736,6 @@ void config_free(struct turnd_config *c)
 	free(c->xdp.ifaces);
 	free(c->xdp.pin_path);
 	peer_policy_free(&c->peers);
+	cfg_signaling_free(&c->sig);
 	memset(c, 0, sizeof(*c));
 }

@@ -57,6 +57,31 @@ struct xdp_cfg {
 	bool detach_on_exit;	/* a clean shutdown removes what was pinned (default: keep) */
 };
 
+#define SIG_MAX_LISTEN 4
+
+/*
+ * signaling = { listen = "0.0.0.0:8080"; tls_cert; tls_key; origins; ice_urls; ice_host; ... }:
+ * the WebSocket signaling server and the call page. Absent group: no signaling.
+ */
+struct signaling_cfg {
+	bool on;
+	sockaddr_u listen[SIG_MAX_LISTEN];	/* TCP; "IPv4:port" or "[IPv6]:port", default port 8080 */
+	int nlisten;
+	char *tls_cert, *tls_key;	/* PEM files, both or neither; with them listeners also speak TLS */
+	char **origins;			/* allowed Origin values; none: any */
+	size_t norigins;
+	char **ice_urls;		/* explicit "stun:"/"turn:"/"turns:" URLs; none: derived */
+	size_t nice_urls;
+	char *ice_host;			/* host in derived URLs; NULL: the page's Host header */
+	uint32_t credential_lifetime;	/* seconds of the TURN REST credentials handed out (3600) */
+	uint32_t max_connections;	/* open at once (1024) */
+	uint32_t max_per_address;	/* open at once from one client IP (16) */
+	uint32_t idle_timeout;		/* seconds without a frame before the close (60) */
+	uint32_t max_message;		/* bytes of one WebSocket message (65536) */
+	uint32_t max_rooms;		/* rooms at once (1000) */
+	uint32_t max_members;		/* members of one room (8) */
+};
+
 /*
  * The whole file, owned by main and handed to each module piece by piece (no module
  * reads another's section).
@@ -74,6 +99,7 @@ struct turnd_config {
 	struct xdp_cfg xdp;
 	char *state_file;	/* allocations kept across a restart */
 	char *control_socket;
+	struct signaling_cfg sig;
 	bool metrics_on;	/* metrics = { listen = "127.0.0.1:9641"; }; absent: no endpoint */
 	sockaddr_u metrics_listen;
 	int log_level;		/* enum log_level */

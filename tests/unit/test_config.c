@@ -103,8 +103,9 @@ static const char full[] =
 	"log = { level = \"debug\"; target = \"syslog\"; rate = 50; };\n"	/* 15 */
 	"xdp = { mode = \"native\"; interfaces = [ \"eth0\", \"veth1\" ];\n"	/* 16 */
 	"  pin_path = \"/sys/fs/bpf/t\"; detach_on_exit = true; };\n"		/* 17 */
-	"signaling = { };\n"							/* 18 */
-	"metrics = { listen = \"127.0.0.1:9100\"; };\n";			/* 19 */
+	"signaling = { listen = [ \"127.0.0.1:8080\", \"[::1]\" ]; origins = \"https://a.example\";\n"
+	"  ice_host = \"relay.example.org\"; max_members = 2; idle_timeout = 30; };\n"	/* 18, 19 */
+	"metrics = { listen = \"127.0.0.1:9100\"; };\n";			/* 20 */
 
 static void test_full(void)
 {
@@ -168,6 +169,13 @@ static void test_full(void)
 	ok(!strcmp(c->xdp.pin_path, "/sys/fs/bpf/t"), "xdp.pin_path");
 	ok(c->xdp.detach_on_exit, "xdp.detach_on_exit");
 	ok(c->metrics_on && ip_is(&c->metrics_listen, "127.0.0.1", 9100), "metrics.listen");
+	ok(c->sig.on && c->sig.nlisten == 2 && ip_is(&c->sig.listen[0], "127.0.0.1", 8080) &&
+	   ip_is(&c->sig.listen[1], "::1", 8080), "signaling.listen, default port 8080");
+	ok(c->sig.norigins == 1 && str_is(c->sig.origins[0], "https://a.example"),
+	   "signaling.origins");
+	ok(str_is(c->sig.ice_host, "relay.example.org") && !c->sig.nice_urls, "signaling.ice_host");
+	ok(c->sig.max_members == 2 && c->sig.idle_timeout == 30 && c->sig.max_rooms == 1000 &&
+	   c->sig.credential_lifetime == 3600 && !c->sig.tls_cert, "signaling limits and defaults");
 	config_free(c);
 	ok(cfg_is_empty(c), "config_free leaves it empty");
 }
@@ -498,6 +506,26 @@ static const struct bad_case bad_cases[] = {
 	{ R "log = { rate = -1; };\n", 2, "log.rate", "out of range" },
 	{ R "log = { rate = 1000001; };\n", 2, "log.rate", "out of range" },
 	{ R "log = { rate = \"200\"; };\n", 2, "log.rate", "expected an integer" },
+	{ R "signaling = { };\n", 2, "signaling.listen", "missing" },
+	{ R "signaling = { listen = [ \"1.2.3.4:0\" ]; };\n", 2, "signaling.listen[0]", "port 0" },
+	{ R "signaling = { listen = \"x\"; origins = [ \"a b\" ]; };\n", 2, "signaling.listen",
+	  "not \"IPv4:port\"" },
+	{ R "signaling = { listen = [ \"1.2.3.4:1\", \"1.2.3.4:1\" ]; };\n", 2,
+	  "signaling.listen[1]", "listed twice" },
+	{ R "signaling = { listen = \"[::]:1\"; origins = [ \"a b\" ]; };\n", 2,
+	  "signaling.origins[0]", "contains a space" },
+	{ R "signaling = { listen = \"[::]:1\"; ice_urls = [ \"http://x\" ]; };\n", 2,
+	  "signaling.ice_urls[0]", "not a stun:" },
+	{ R "signaling = { listen = \"[::]:1\"; tls_cert = \"/etc/hostname\"; };\n", 2,
+	  "signaling.tls_key", "go together" },
+	{ R "signaling = { listen = \"[::]:1\"; tls_cert = \"/nonexistent\"; tls_key = \"/x\"; };\n",
+	  2, "signaling.tls_cert", "cannot read" },
+	{ R "signaling = { listen = \"[::]:1\"; max_members = 1; };\n", 2, "signaling.max_members",
+	  "out of range" },
+	{ R "signaling = { listen = \"[::]:1\"; ice_host = \"\"; };\n", 2, "signaling.ice_host",
+	  "is empty" },
+	{ R "signaling = { listen = \"[::]:1\"; room = 1; };\n", 2, "signaling.room",
+	  "unknown setting" },
 	/* syntax, and bytes libconfig must never see */
 	{ "realm = ;\n", 1, NULL, "syntax error" },
 	{ R "relay = {\n ports = \"1-2\"\n", 4, NULL, "syntax error" },
