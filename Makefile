@@ -80,6 +80,9 @@ $(BUILD)/tests/%.t: $(BUILD)/tests/unit/%.o $(BUILD)/libturnd.a
 
 $(BUILD)/tests/unit/%.o: CPPFLAGS += -Itests
 
+# The call page is assembled into www.o (.incbin), so the object depends on it.
+$(BUILD)/daemon/www.o: $(wildcard daemon/www/*)
+
 # --- bpf begin ---
 # XDP programs: bpf/X.bpf.c -> build/bpf/X.bpf.o -> build/X.skel.h (bpftool gen skeleton).
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -I/usr/include/x86_64-linux-gnu -Ibpf

@@ -77,6 +77,21 @@ int loop_add(struct loop *l, int fd, uint32_t events, loop_fn fn, void *arg)
 	return 0;
 }
 
+int loop_mod(struct loop *l, int fd, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.fd = fd };
+
+	if (fd < 0 || (size_t)fd >= l->nh || !l->h[fd].fn)
+		return -ENOENT;
+	if (epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &ev)) {
+		int err = -errno;
+
+		pr_err("epoll_ctl mod fd=%d failed: %s", fd, strerror(errno));
+		return err;
+	}
+	return 0;
+}
+
 void loop_del(struct loop *l, int fd)
 {
 	if (fd < 0 || (size_t)fd >= l->nh || !l->h[fd].fn)

@@ -14,6 +14,8 @@ struct loop *loop_new(void);
 void loop_free(struct loop *l);
 /* Watch fd for events; 0 or -errno. An fd has one handler. */
 int loop_add(struct loop *l, int fd, uint32_t events, loop_fn fn, void *arg);
+/* Change the events watched on an fd already added; 0 or -errno. */
+int loop_mod(struct loop *l, int fd, uint32_t events);
 void loop_del(struct loop *l, int fd);
 /* The loop's timer queue: deadlines in loop_now_ms() time. */
 struct timerq *loop_timers(struct loop *l);

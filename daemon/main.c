@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -23,6 +24,7 @@
 #include "turn.h"
 #include "udp.h"
 #include "version.h"
+#include "web.h"
 
 /* Everything a running daemon holds; lives on main's stack. */
 struct turnd {
@@ -34,6 +36,8 @@ struct turnd {
 	struct fastpath *fp;
 	struct control *ctl;
 	struct metrics *metrics;
+	struct web *web;	/* signaling = { ... }: the call page and /ws */
+	char web_secret[65];	/* no auth.secret: the one signaling's credentials use */
 	struct latency_hist lat;	/* request handling time, fed by udp */
 	struct timer gc;	/* drops expired map entries a previous run left */
 	struct timer save;	/* writes the state file when allocations changed */
@@ -57,6 +61,28 @@ static void usage(FILE *f)
 		   "  -V, --version       print the version\n");
 }
 
+/*
+ * The secret signaling's TURN credentials are made with: auth.secret, or (unset) a random one
+ * made once per run and added to the credential store a; NULL when signaling is off.
+ */
+static const char *web_secret(struct turnd *d, const struct turnd_config *c, struct auth *a)
+{
+	uint8_t r[32];
+
+	if (!c->sig.on)
+		return NULL;
+	if (c->auth.secret)
+		return c->auth.secret;
+	if (!d->web_secret[0]) {
+		if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+			for (size_t i = 0; i < sizeof(r); i++)
+				r[i] = (uint8_t)random();
+		for (size_t i = 0; i < sizeof(r); i++)
+			snprintf(d->web_secret + 2 * i, 3, "%02x", r[i]);
+	}
+	return auth_add_secret(a, d->web_secret) ? NULL : d->web_secret;
+}
+
 /* SIGHUP: re-read the file; swap users, secret and peer policy; keep every allocation. */
 static void reload(struct turnd *d)
 {
@@ -71,6 +97,11 @@ static void reload(struct turnd *d)
 	na = setup_auth(&nc);
 	if (!na) {
 		pr_err("reload failed, keeping the running configuration: auth setup failed");
+		config_free(&nc);
+		return;
+	}
+	if (d->web && web_reload(d->web, &nc.sig, web_secret(d, &nc, na))) {
+		auth_free(na);
 		config_free(&nc);
 		return;
 	}
@@ -241,6 +272,12 @@ static int start(struct turnd *d)
 			return -EADDRNOTAVAIL;
 		metrics_set_latency(d->metrics, &d->lat);
 	}
+	if (d->cfg.sig.on) {
+		d->web = web_new(d->loop, &d->cfg.sig, web_secret(d, &d->cfg, d->auth),
+				 addr_port(&d->cfg.listen[0]));
+		if (!d->web)
+			return -EADDRNOTAVAIL;
+	}
 	pr_info("started version=%s realm=%s users=%zu", TURND_VERSION, d->cfg.realm,
 		auth_user_count(d->auth));
 	return 0;
@@ -250,6 +287,7 @@ static void stop(struct turnd *d)
 {
 	control_free(d->ctl);
 	metrics_free(d->metrics);
+	web_free(d->web);
 	/* the kernel keeps forwarding through the pinned maps while turnd is away (unless
 	 * xdp.detach_on_exit): releasing allocations must not empty them */
 	if (d->turn && d->fp && !d->cfg.xdp.detach_on_exit)

@@ -11,6 +11,7 @@
 #include "loop.h"
 #include "metrics.h"
 #include "tap.h"
+#include "unit/loop_pump.h"
 
 #define MAX_SERIES 256
 #define MAX_LABELS 8
@@ -616,28 +617,6 @@ static void test_parse(void)
 	}
 	is_int(torn_bad, 0, "20000 mutated requests: only 200/400/404/405/-EAGAIN");
 	free(big);
-}
-
-/* Run the loop for ms milliseconds. */
-struct pump {
-	struct timer t;
-	struct loop *l;
-};
-
-static void pump_stop(struct timer *t, uint64_t now)
-{
-	(void)now;
-	loop_stop(container_of(t, struct pump, t)->l);
-}
-
-static void pump(struct loop *l, unsigned int ms)
-{
-	struct pump p = { .l = l };
-
-	timer_init(&p.t, pump_stop);
-	timerq_set(loop_timers(l), &p.t, loop_now_ms() + ms);
-	loop_run(l);
-	timerq_del(loop_timers(l), &p.t);
 }
 
 static int connect_to(uint16_t port)
