@@ -30,8 +30,11 @@ endif
 # Debian packages the build and the tests need.
 DEPS_BUILD := build-essential pkg-config clang llvm libbpf-dev libmnl-dev libconfig-dev \
               libssl-dev bpftool linux-libc-dev
-DEPS_TEST  := coturn iproute2 ethtool valgrind perl procps psmisc strace
+DEPS_TEST  := coturn iproute2 ethtool valgrind perl procps psmisc strace chromium openssl
 DEPS       := $(DEPS_BUILD) $(DEPS_TEST)
+# The browser test's driver (tests/browser, puppeteer-core from npm) needs node and npm:
+# installed from Debian only when the commands are missing (a NodeSource node brings its own).
+DEPS_CMDS  := node:nodejs npm:npm
 
 DAEMON_SRCS := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
 DAEMON_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(DAEMON_SRCS))
