@@ -100,6 +100,12 @@ static void reload(struct turnd *d)
 		config_free(&nc);
 		return;
 	}
+	if (nc.sig.on != d->cfg.sig.on || nc.sig.nlisten != d->cfg.sig.nlisten ||
+	    memcmp(nc.sig.listen, d->cfg.sig.listen, sizeof(nc.sig.listen)) ||
+	    !nc.sig.tls_cert != !d->cfg.sig.tls_cert ||
+	    (nc.sig.tls_cert && (strcmp(nc.sig.tls_cert, d->cfg.sig.tls_cert) ||
+				 strcmp(nc.sig.tls_key, d->cfg.sig.tls_key))))
+		pr_warn("reload: signaling listeners and TLS files need a restart; kept as they were");
 	if (d->web && web_reload(d->web, &nc.sig, web_secret(d, &nc, na))) {
 		auth_free(na);
 		config_free(&nc);
