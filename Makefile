@@ -44,7 +44,7 @@ TEST_SRCS   := $(wildcard tests/unit/test_*.c)
 TEST_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%.t,$(TEST_SRCS))
 TEST_SCRIPTS := $(sort $(wildcard tests/interop/*.t))
 
-.PHONY: all clean check run deps help tests
+.PHONY: all clean check test run deps help tests
 .DELETE_ON_ERROR:
 
 all: $(BUILD)/turnd $(BUILD)/turnctl
@@ -52,10 +52,13 @@ all: $(BUILD)/turnd $(BUILD)/turnctl
 help:
 	@echo 'make            build build/turnd and build/turnctl'
 	@echo 'make run        install missing deps, build, run turnd on $(CONF) in the foreground'
-	@echo 'make check      install missing deps, build, run every test under prove'
+	@echo 'make check      install missing deps; every test under prove, on the normal and the'
+	@echo '                ASan/UBSan build, then each fuzz target for 20 s (what CI runs)'
+	@echo 'make test       build and run the test suite once (SAN=1: the sanitizer build)'
+	@echo 'make fuzz       each libFuzzer target for FUZZ_TIME (60) s; FUZZ_TARGETS to choose'
 	@echo 'make deps       install the Debian packages the build and tests need'
 	@echo 'make install    install to PREFIX (/usr/local) under DESTDIR; make uninstall'
-	@echo 'make clean      remove build/'
+	@echo 'make clean      remove build/, build-san/ and build-fuzz/'
 	@echo 'make bench     (root) benchmark table: turnd XDP/userspace, coturn, XDP forwarder; ARGS=--quick'
 	@echo 'options: SAN=1 (ASan+UBSan), V=1 (show commands), CONF=FILE'
 
@@ -146,12 +149,44 @@ bench: bench-build
 	BUILD=$(abspath $(BUILD)) tools/bench/turnbench.sh $(ARGS)
 # --- bench end ---
 
+# --- fuzz begin ---
+# `make fuzz [FUZZ_TIME=60] [FUZZ_TARGETS="fuzz_stun ..."]`: every libFuzzer harness in
+# tests/fuzz/ built with clang (ASan + UBSan) against the daemon's objects in build-fuzz/, each
+# run FUZZ_TIME seconds from its seed corpus (tests/fuzz/run.sh); prints a table.
+FUZZ_TIME    ?= 60
+FUZZ_SRCS    := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_TARGETS ?= $(patsubst tests/fuzz/%.c,%,$(FUZZ_SRCS))
+FUZZ_FLAGS   := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+.PHONY: fuzz fuzz-build
+
+ifeq ($(FUZZ),1)
+$(BUILD)/fuzz/%: $(BUILD)/tests/fuzz/%.o $(BUILD)/libturnd.a
+	@mkdir -p $(dir $@)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/fuzz/%.o: CPPFLAGS += -Itests -Itests/unit
+.SECONDARY: $(patsubst %,$(BUILD)/tests/fuzz/%.o,$(FUZZ_TARGETS))
+
+fuzz-build: $(patsubst %,$(BUILD)/fuzz/%,$(FUZZ_TARGETS))
+else
+fuzz-build:
+	$(Q)$(MAKE) --no-print-directory FUZZ=1 BUILD=build-fuzz CC=clang \
+		CFLAGS="-O1 -g $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link" fuzz-build
+
+fuzz: fuzz-build
+	tests/fuzz/run.sh build-fuzz $(FUZZ_TIME) $(FUZZ_TARGETS)
+endif
+# --- fuzz end ---
+
 tests: all $(TEST_BINS) $(BPF_OBJS)
 
 # Install what is missing (dpkg-query first, so a ready machine runs no apt-get).
 deps:
 	@missing=$$(for p in $(DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
-		grep -q '^install ok installed' || echo $$p; done); \
+		grep -q '^install ok installed' || echo $$p; done; \
+		for c in $(DEPS_CMDS); do command -v $${c%%:*} >/dev/null || echo $${c#*:}; done); \
 	if [ -n "$$missing" ]; then \
 		echo "installing:" $$missing; \
 		SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
@@ -159,7 +194,16 @@ deps:
 		DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q --no-install-recommends $$missing; \
 	fi
 
+# `make check` (CI): the suite on the normal build, again on the ASan/UBSan build (LeakSanitizer
+# on at exit), then every fuzz target for CHECK_FUZZ_TIME seconds. `make test [SAN=1]`: one suite.
+CHECK_FUZZ_TIME ?= 20
+
 check: deps
+	$(Q)$(MAKE) --no-print-directory test SAN=
+	$(Q)$(MAKE) --no-print-directory test SAN=1
+	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_TIME=$(CHECK_FUZZ_TIME)
+
+test:
 	$(Q)$(MAKE) --no-print-directory tests
 	TURND=$(abspath $(BUILD))/turnd TURNCTL=$(abspath $(BUILD))/turnctl TURND_SAN=$(SAN) \
 		prove -f --exec '' $(TEST_BINS) $(TEST_SCRIPTS)
@@ -207,6 +251,6 @@ uninstall:
 # --- install end ---
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf build build-san build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
