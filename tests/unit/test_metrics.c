@@ -619,21 +619,6 @@ static void test_parse(void)
 	free(big);
 }
 
-static int connect_to(uint16_t port)
-{
-	sockaddr_u a;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	addr_parse("127.0.0.1", port, &a);
-	if (fd < 0 || connect(fd, &a.sa, addr_len(&a))) {
-		diag("connect: %s", strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /* Read until EOF (pumping the loop) into a malloc'd string; NULL on a timeout. */
 static char *read_all(struct loop *l, int fd, bool *eof)
 {
@@ -656,7 +641,7 @@ static char *read_all(struct loop *l, int fd, bool *eof)
 static char *exchange(struct loop *l, uint16_t port, const char *const *pieces, size_t np,
 		      const size_t *lens)
 {
-	int fd = connect_to(port);
+	int fd = connect_local(port);
 	char *resp;
 	bool eof;
 
@@ -746,20 +731,20 @@ static void test_http_limits(struct loop *l, struct metrics *m, uint16_t port)
 	bool eof;
 
 	metrics_set_timeout(m, 100);
-	extra = connect_to(port);
+	extra = connect_local(port);
 	pump(l, 300);
 	ok(recv(extra, &c, 1, MSG_DONTWAIT) == 0, "silent client closed after the timeout");
 	close(extra);
 	metrics_set_timeout(m, METRICS_TIMEOUT_MS);
 
 	for (int i = 0; i < METRICS_MAX_CONNS; i++) {
-		fds[i] = connect_to(port);
+		fds[i] = connect_local(port);
 		nopen += fds[i] >= 0;
 		if (i % 8 == 7)
 			pump(l, 5);
 	}
 	is_int(nopen, METRICS_MAX_CONNS, "%d idle connections open", METRICS_MAX_CONNS);
-	extra = connect_to(port);
+	extra = connect_local(port);
 	send(extra, get[0], strlen(get[0]), MSG_NOSIGNAL);
 	r = read_all(l, extra, &eof);
 	ok(eof && !r[0], "connection %d: closed without an answer", METRICS_MAX_CONNS + 1);

@@ -21,17 +21,7 @@ static uint16_t port;
 
 static int connect_to(void)
 {
-	sockaddr_u a;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	addr_parse("127.0.0.1", port, &a);
-	if (fd < 0 || connect(fd, &a.sa, addr_len(&a))) {
-		diag("connect: %s", strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	return fd;
+	return connect_local(port);
 }
 
 /* What arrived on fd within about ms milliseconds of pumping; *eof when the server closed. */

@@ -23,17 +23,10 @@ static uint16_t port;
 
 static int connect_nb(void)
 {
-	sockaddr_u a;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = connect_local(port);
 
-	addr_parse("127.0.0.1", port, &a);
-	if (fd < 0 || connect(fd, &a.sa, addr_len(&a))) {
-		diag("connect: %s", strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	fcntl(fd, F_SETFL, O_NONBLOCK);
+	if (fd >= 0)
+		fcntl(fd, F_SETFL, O_NONBLOCK);
 	return fd;
 }
 
