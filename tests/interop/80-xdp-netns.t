@@ -21,7 +21,7 @@ RESTART_MSGS=300	# per session in the restart run: 6 s of data (uclient idles 5 
 UC=(-c -m "$SESSIONS" -l 200 -u alice -w s3cret -p "$PORT" -e 198.18.2.1 -r "$PEER")
 
 ns_need_root
-[ -f "$ROOT/build/bpf/xdp_pass.bpf.o" ] || skip_all "no build/bpf/xdp_pass.bpf.o (make tests)"
+[ -f "$BUILD_DIR/bpf/xdp_pass.bpf.o" ] || skip_all "no $BUILD_DIR/bpf/xdp_pass.bpf.o (make tests)"
 plan 30
 ns_trap
 

@@ -28,6 +28,7 @@ set -u -o pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 TURND=${TURND:-$ROOT/build/turnd}
 TURNCTL=${TURNCTL:-$ROOT/build/turnctl}
+BUILD_DIR=$(dirname "$TURND")	# build/ or build-san/: where the BPF objects are too
 TURND_IMPL=${TURND_IMPL:-turnd}
 TURND_START_WAIT=${TURND_START_WAIT:-5}
 TURND_STOP_WAIT=${TURND_STOP_WAIT:-5}

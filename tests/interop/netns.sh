@@ -73,7 +73,7 @@ ns_addr()
 # ns_xdp_pass NS DEV: attach build/bpf/xdp_pass.bpf.o to DEV in native (driver) mode.
 ns_xdp_pass()
 {
-	ip -n "$1" link set dev "$2" xdpdrv obj "$ROOT/build/bpf/xdp_pass.bpf.o" sec xdp
+	ip -n "$1" link set dev "$2" xdpdrv obj "$BUILD_DIR/bpf/xdp_pass.bpf.o" sec xdp
 }
 
 # ns_xdp_mode NS DEV: how an XDP program is attached to DEV: native, generic, offload, multi
