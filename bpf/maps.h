@@ -46,6 +46,14 @@ struct {
 	__type(value, struct turn_alloc_stats);
 } turn_stats SEC(".maps");
 
+/* Bandwidth buckets per allocation, shared by all CPUs: written by the daemon, moved here. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, TURN_MAX_ALLOCS);
+	__type(key, __u64);
+	__type(value, struct turn_rate);
+} turn_rate SEC(".maps");
+
 /* Per reason, per CPU: enum turn_xdp_counter. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -20,6 +20,7 @@
 #define TURN_MAP_PERM "turn_perm"	/* permissions (relay, peer IP) */
 #define TURN_MAP_STATS "turn_stats"	/* per-CPU counters per allocation */
 #define TURN_MAP_DROPS "turn_drops"	/* per-CPU counters per reason */
+#define TURN_MAP_RATE "turn_rate"	/* bandwidth buckets per allocation (max_bps) */
 
 #define TURN_MAX_BINDINGS 131072	/* entries in c2p and p2c (one per channel) */
 #define TURN_MAX_PERMS 262144		/* entries in perm */
@@ -45,10 +46,14 @@ struct turn_c2p_val {
 	__be16 relay_port;
 	__be16 peer_port;
 	__u8 family;		/* of relay and peer (may differ from the client's) */
-	__u8 pad[3];
+	__u8 flags;		/* TURN_F_* */
+	__u8 pad[2];
 	__u64 alloc_id;
 	__u64 expires_ns;	/* min(channel, permission, allocation) expiry */
 };
+
+/* turn_c2p_val.flags and turn_p2c_val.flags: */
+#define TURN_F_RATE 0x01	/* the allocation's bandwidth is limited: see turn_rate */
 
 /* Peer -> relayed address, for a peer with a bound channel. */
 struct turn_p2c_key {
@@ -67,7 +72,7 @@ struct turn_p2c_val {
 	__be16 client_port;
 	__be16 channel;
 	__u8 family;		/* of listener and client */
-	__u8 pad;
+	__u8 flags;		/* TURN_F_* */
 	__u64 alloc_id;
 	__u64 expires_ns;
 };
@@ -98,6 +103,22 @@ struct turn_alloc_stats {
 	__u64 bytes_p2c;	/* UDP payload bytes received from the peer */
 };
 
+/*
+ * Per allocation (HASH keyed by alloc_id, shared by all CPUs): the bandwidth limit of an
+ * allocation whose bindings carry TURN_F_RATE, one bucket per direction. The daemon creates
+ * it (tat_ns zero) before the first such binding and deletes it with the allocation; the
+ * program only moves tat_ns. A bucket is kept as the time it is full again (GCRA): a
+ * datagram of n payload bytes is forwarded while tat < now + burst_ns, and then moves tat
+ * (at least to now) on by n * 1e9 / bytes_per_s; otherwise it is dropped
+ * (TURN_XDP_DROP_RATE). No entry, or bytes_per_s 0: no limit.
+ */
+struct turn_rate {
+	__u64 tat_ns[2];	/* [0] client -> peer, [1] peer -> client */
+	__u64 burst_ns;		/* the bucket's depth: burst bytes at bytes_per_s */
+	__u32 bytes_per_s;
+	__u32 pad;
+};
+
 /* Index of turn_drops (PERCPU_ARRAY of __u64). */
 enum turn_xdp_counter {
 	TURN_XDP_PASS_STUN,		/* STUN (magic cookie), not to a relay port */
@@ -111,6 +132,7 @@ enum turn_xdp_counter {
 	TURN_XDP_FWD_C2P,
 	TURN_XDP_FWD_P2C,
 	TURN_XDP_PASS_OTHER,		/* not UDP/IP (ARP, TCP, VLAN...), other UDP */
+	TURN_XDP_DROP_RATE,		/* over its allocation's bandwidth (turn_rate) */
 	TURN_XDP_NR
 };
 

@@ -18,9 +18,9 @@
  * Per datagram: parse Ethernet, IP and UDP (anything unusual goes to the kernel untouched),
  * then:
  *  1. ChannelData on a live c2p binding: strip the 4-byte header and any padding, rewrite
- *     to relay -> peer, forward;
+ *     to relay -> peer, forward (or drop when over the allocation's bandwidth);
  *  2. a datagram from a peer on a live p2c binding: prepend the header, rewrite to
- *     listener -> client, forward;
+ *     listener -> client, forward (or drop when over the allocation's bandwidth);
  *  3. a permitted peer without a channel: pass (the daemon sends a Data indication);
  *  4. to a relay address and port, not permitted: drop;
  *  5. anything else: pass.
@@ -90,6 +90,7 @@ struct rewrite {
 	__u32 plen;		/* new UDP payload length */
 	__u32 removed;		/* c2p: checksum sum of the payload bytes stripped */
 	__u64 alloc_id;
+	bool limited;		/* TURN_F_RATE: check the allocation's turn_rate */
 };
 
 enum payload_kind { PAYLOAD_OTHER, PAYLOAD_CHANDATA, PAYLOAD_STUN };
@@ -429,6 +430,7 @@ static __always_inline int try_c2p(struct xdp_md *ctx, const struct pkt *p, __u6
 	rw->dport = v->peer_port;
 	rw->plen = cdlen;
 	rw->alloc_id = v->alloc_id;
+	rw->limited = v->flags & TURN_F_RATE;
 	return RELAY;
 }
 
@@ -475,6 +477,7 @@ static __always_inline int try_p2c(const struct pkt *p, __u64 now, bool relay_po
 		rw->chan = v->channel;
 		rw->plen = p->plen + CHANDATA_HDR;
 		rw->alloc_id = v->alloc_id;
+		rw->limited = v->flags & TURN_F_RATE;
 		return RELAY;
 	}
 
@@ -489,6 +492,34 @@ static __always_inline int try_p2c(const struct pkt *p, __u64 now, bool relay_po
 	if (relay_port && is_relay_addr(p))
 		return count(XDP_DROP, TURN_XDP_DROP_NOPERM);
 	return NEXT;
+}
+
+/*
+ * The allocation's bandwidth bucket for this direction (turn_shared.h, struct turn_rate):
+ * true to forward. CPUs share the bucket: the charge is an atomic add, and the refill a
+ * plain store that may, when two CPUs race, forget one datagram's charge.
+ */
+static __always_inline bool rate_admit(const struct rewrite *rw, __u64 now)
+{
+	struct turn_rate *r = bpf_map_lookup_elem(&turn_rate, &rw->alloc_id);
+	__u32 bytes = rw->c2p ? rw->plen : rw->plen - CHANDATA_HDR;
+	__u64 *tat, t;
+
+	if (!r || !r->bytes_per_s)
+		return true;
+	if (rw->c2p)
+		tat = &r->tat_ns[0];
+	else
+		tat = &r->tat_ns[1];
+	t = *(volatile __u64 *)tat;
+	if (t < now) {
+		t = now;
+		*(volatile __u64 *)tat = now;
+	}
+	if (t >= now + r->burst_ns)
+		return false;
+	__sync_fetch_and_add(tat, (__u64)bytes * 1000000000ull / r->bytes_per_s);
+	return true;
 }
 
 SEC("xdp")
@@ -516,6 +547,8 @@ int turn_xdp(struct xdp_md *ctx)
 	relay_port = relay_port_max && dport >= relay_port_min && dport <= relay_port_max;
 	if (rc == NEXT && (relay_port || !relay_port_max))
 		rc = try_p2c(&p, now, relay_port, &rw);
+	if (rc == RELAY && rw.limited && !rate_admit(&rw, now))
+		return count(XDP_DROP, TURN_XDP_DROP_RATE);
 	if (rc == RELAY)
 		return relay(ctx, &p, &rw);
 	if (rc != NEXT)

@@ -368,15 +368,20 @@ static void hex_encode(const uint8_t *in, size_t n, char *out)
 	}
 }
 
-/* The nonce's MAC part: hex of HMAC-SHA256(nonce_key, time hex), truncated. */
+/* The nonce's MAC part: hex of HMAC-SHA256(nonce_key, time hex || binding), truncated. */
 static void nonce_mac(const struct auth *a, const char time_hex[NONCE_TIME_HEX],
-		      char out[NONCE_MAC_HEX])
+		      const void *bind, size_t bind_len, char out[NONCE_MAC_HEX])
 {
-	uint8_t mac[EVP_MAX_MD_SIZE];
+	uint8_t msg[NONCE_TIME_HEX + AUTH_NONCE_BIND_MAX], mac[EVP_MAX_MD_SIZE];
 	unsigned int n = 0;
 
-	if (!HMAC(EVP_sha256(), a->nonce_key, sizeof(a->nonce_key), (const uint8_t *)time_hex,
-		  NONCE_TIME_HEX, mac, &n) || n < NONCE_MAC_HEX / 2) {
+	if (bind_len > AUTH_NONCE_BIND_MAX)
+		bind_len = AUTH_NONCE_BIND_MAX;
+	memcpy(msg, time_hex, NONCE_TIME_HEX);
+	if (bind_len)
+		memcpy(msg + NONCE_TIME_HEX, bind, bind_len);
+	if (!HMAC(EVP_sha256(), a->nonce_key, sizeof(a->nonce_key), msg,
+		  NONCE_TIME_HEX + bind_len, mac, &n) || n < NONCE_MAC_HEX / 2) {
 		/* Never happens with a working libcrypto; an all-'x' MAC matches no hex nonce. */
 		pr_err("auth: HMAC-SHA256 failed for a nonce");
 		memset(out, 'x', NONCE_MAC_HEX);
@@ -386,15 +391,21 @@ static void nonce_mac(const struct auth *a, const char time_hex[NONCE_TIME_HEX],
 	OPENSSL_cleanse(mac, sizeof(mac));
 }
 
-void auth_make_nonce(const struct auth *a, uint64_t now_s, char out[AUTH_NONCE_LEN + 1])
+void auth_make_nonce_bound(const struct auth *a, uint64_t now_s, const void *bind,
+			   size_t bind_len, char out[AUTH_NONCE_LEN + 1])
 {
 	uint8_t t[8];
 
 	for (int i = 0; i < 8; i++)
 		t[i] = (uint8_t)(now_s >> (56 - 8 * i));
 	hex_encode(t, sizeof(t), out);
-	nonce_mac(a, out, out + NONCE_TIME_HEX);
+	nonce_mac(a, out, bind, bind_len, out + NONCE_TIME_HEX);
 	out[AUTH_NONCE_LEN] = 0;
+}
+
+void auth_make_nonce(const struct auth *a, uint64_t now_s, char out[AUTH_NONCE_LEN + 1])
+{
+	auth_make_nonce_bound(a, now_s, NULL, 0, out);
 }
 
 /* Lower-case hex only, so that each nonce has exactly one spelling. */
@@ -407,12 +418,13 @@ static int hex_value(uint8_t c)
 	return -1;
 }
 
-int auth_check_nonce(const struct auth *a, const uint8_t *nonce, size_t len, uint64_t now_s)
+int auth_check_nonce_bound(const struct auth *a, const uint8_t *nonce, size_t len,
+			   uint64_t now_s, const void *bind, size_t bind_len)
 {
 	char mac[NONCE_MAC_HEX];
 	uint64_t issued = 0;
 
-	if (!nonce || len != AUTH_NONCE_LEN)
+	if (!nonce || len != AUTH_NONCE_LEN || bind_len > AUTH_NONCE_BIND_MAX)
 		return -EINVAL;
 	for (size_t i = 0; i < AUTH_NONCE_LEN; i++) {
 		int v = hex_value(nonce[i]);
@@ -422,7 +434,7 @@ int auth_check_nonce(const struct auth *a, const uint8_t *nonce, size_t len, uin
 		if (i < NONCE_TIME_HEX)
 			issued = issued << 4 | (uint64_t)v;
 	}
-	nonce_mac(a, (const char *)nonce, mac);
+	nonce_mac(a, (const char *)nonce, bind, bind_len, mac);
 	if (CRYPTO_memcmp(mac, nonce + NONCE_TIME_HEX, NONCE_MAC_HEX))
 		return -EINVAL;
 	if (issued > now_s && issued - now_s > NONCE_SKEW_S)
@@ -430,6 +442,11 @@ int auth_check_nonce(const struct auth *a, const uint8_t *nonce, size_t len, uin
 	if (issued < now_s && now_s - issued > a->nonce_lifetime_s)
 		return -ESTALE;
 	return 0;
+}
+
+int auth_check_nonce(const struct auth *a, const uint8_t *nonce, size_t len, uint64_t now_s)
+{
+	return auth_check_nonce_bound(a, nonce, len, now_s, NULL, 0);
 }
 
 /* A user parsed from the users file, kept until the whole file is known to be good. */

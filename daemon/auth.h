@@ -59,5 +59,15 @@ void auth_derive_key(const char *name, const char *realm, const char *password,
 void auth_make_nonce(const struct auth *a, uint64_t now_s, char out[AUTH_NONCE_LEN + 1]);
 /* 0 fresh, -ESTALE expired (answer 438), -EINVAL not one of ours (answer 438 too). */
 int auth_check_nonce(const struct auth *a, const uint8_t *nonce, size_t len, uint64_t now_s);
+/*
+ * The same, bound to `bind` (bind_len bytes, at most AUTH_NONCE_BIND_MAX; the core binds
+ * to the client's IP address): a nonce made for one binding is -EINVAL under any other.
+ * The unbound functions above are these with an empty binding.
+ */
+#define AUTH_NONCE_BIND_MAX 64
+void auth_make_nonce_bound(const struct auth *a, uint64_t now_s, const void *bind,
+			   size_t bind_len, char out[AUTH_NONCE_LEN + 1]);
+int auth_check_nonce_bound(const struct auth *a, const uint8_t *nonce, size_t len,
+			   uint64_t now_s, const void *bind, size_t bind_len);
 
 #endif

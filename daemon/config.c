@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "srclimit.h"
+#include "turn.h"
 
 #define DEFAULT_PORT		3478
 #define DEFAULT_SOFTWARE	"turnd"
@@ -224,16 +226,41 @@ static int load_relay(struct loader *l, const config_setting_t *g)
 	return 0;
 }
 
+/* A setting that means nothing without another one is refused rather than ignored. */
+static int needs(struct loader *l, const config_setting_t *g, const char *name, uint32_t v,
+		 const char *other, uint32_t other_v)
+{
+	if (!v || other_v)
+		return 0;
+	return cfg_bad(l, config_setting_get_member(g, name), NULL, "has no effect while %s is 0",
+		       other);
+}
+
+/* allocation.max_permissions, max_channels, max_bps, bps_burst. */
+static int load_alloc_limits(struct loader *l, const config_setting_t *g, struct alloc_cfg *a)
+{
+	int err;
+
+	if ((err = cfg_get_uint(l, g, "max_permissions", 1, TURN_PERMS_MAX,
+				&a->max_permissions)) ||
+	    (err = cfg_get_uint(l, g, "max_channels", 1, TURN_CHANS_MAX, &a->max_channels)) ||
+	    (err = cfg_get_uint(l, g, "max_bps", 0, UINT32_MAX, &a->max_bps)) ||
+	    (err = cfg_get_uint(l, g, "bps_burst", 0, UINT32_MAX, &a->bps_burst)))
+		return err;
+	return needs(l, g, "bps_burst", a->bps_burst, "max_bps", a->max_bps);
+}
+
 static int load_alloc(struct loader *l, const config_setting_t *g)
 {
 	static const char *const keys[] = { "default_lifetime", "max_lifetime",
 		"permission_lifetime", "channel_lifetime", "max_per_user", "max_total",
-		"legacy_channels", NULL };
+		"legacy_channels", "max_permissions", "max_channels", "max_bps", "bps_burst", NULL };
 	struct alloc_cfg *a = &l->c->alloc;
 	const config_setting_t *s;
 	int err;
 
 	if ((err = cfg_want_group(l, g)) || (err = cfg_check_keys(l, g, keys)) ||
+	    (err = load_alloc_limits(l, g, a)) ||
 	    (err = cfg_get_uint(l, g, "default_lifetime", 1, MAX_LIFETIME, &a->default_lifetime)) ||
 	    (err = cfg_get_uint(l, g, "max_lifetime", 1, MAX_LIFETIME, &a->max_lifetime)) ||
 	    (err = cfg_get_uint(l, g, "permission_lifetime", 1, MAX_LIFETIME,
@@ -319,7 +346,7 @@ static int load_users(struct loader *l, const config_setting_t *s)
 static int load_auth(struct loader *l, const config_setting_t *g)
 {
 	static const char *const keys[] = { "users", "users_file", "secret", "nonce_lifetime",
-					    NULL };
+					    "unauth_rate", "unauth_burst", NULL };
 	struct auth_cfg *a = &l->c->auth;
 	const config_setting_t *s;
 	const char *v;
@@ -335,7 +362,11 @@ static int load_auth(struct loader *l, const config_setting_t *g)
 		return err;
 	if (err && *v && (err = cfg_dup_string(l, v, &a->users_file)))
 		return err;
-	if ((err = cfg_get_uint(l, g, "nonce_lifetime", 1, MAX_LIFETIME, &a->nonce_lifetime)))
+	if ((err = cfg_get_uint(l, g, "nonce_lifetime", 1, MAX_LIFETIME, &a->nonce_lifetime)) ||
+	    (err = cfg_get_uint(l, g, "unauth_rate", 0, SRCLIMIT_MAX_RATE, &a->unauth_rate)) ||
+	    (err = cfg_get_uint(l, g, "unauth_burst", 0, 10 * SRCLIMIT_MAX_RATE,
+				&a->unauth_burst)) ||
+	    (err = needs(l, g, "unauth_burst", a->unauth_burst, "unauth_rate", a->unauth_rate)))
 		return err;
 	s = config_setting_get_member(g, "users");
 	return s ? load_users(l, s) : 0;
@@ -565,7 +596,10 @@ static void set_defaults(struct turnd_config *c)
 	c->alloc.permission_lifetime = 300;
 	c->alloc.channel_lifetime = 600;
 	c->alloc.legacy_channels = true;
+	c->alloc.max_permissions = TURN_PERMS_DEFAULT;
+	c->alloc.max_channels = TURN_CHANS_DEFAULT;
 	c->auth.nonce_lifetime = 600;
+	c->auth.unauth_rate = 50;
 	c->log_level = LOG_LVL_INFO;
 	c->log_target = LOG_TARGET_STDERR;
 	c->log_rate = LOG_RATE_DEFAULT;

@@ -35,6 +35,10 @@ struct alloc_cfg {
 	uint32_t max_per_user;		/* 0 = unlimited; over it: 486 */
 	uint32_t max_total;		/* 0 = unlimited; over it: 486 */
 	bool legacy_channels;		/* true: ChannelBind also takes RFC 5766's 0x5000-0x7FFE */
+	uint32_t max_permissions;	/* per allocation, 1..1024 (64); over it: 508 */
+	uint32_t max_channels;		/* per allocation, 1..4096 (64); over it: 508 */
+	uint32_t max_bps;		/* payload bytes/s per allocation and direction; 0: none */
+	uint32_t bps_burst;		/* bytes at once; 0 (default): max_bps, one second */
 };
 
 /* auth = { users = ( { name; password; } ... ); users_file; secret; nonce_lifetime; } */
@@ -44,6 +48,8 @@ struct auth_cfg {
 	char *users_file;	/* NULL when unset */
 	char *secret;		/* NULL when unset or "" */
 	uint32_t nonce_lifetime;	/* 600 */
+	uint32_t unauth_rate;	/* requests/s of a source without allocation (50); 0: none */
+	uint32_t unauth_burst;	/* such requests at once; 0 (default): 2 * unauth_rate */
 };
 
 enum xdp_mode { XDP_MODE_AUTO, XDP_MODE_NATIVE, XDP_MODE_GENERIC, XDP_MODE_OFF };

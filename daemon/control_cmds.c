@@ -82,7 +82,7 @@ static void status_xdp(struct fastpath *fp, struct ctl_out *o)
 {
 	static const char *const names[TURN_XDP_NR] = {
 		"pass_stun", "pass_unknown", "pass_nochan", "pass_unsupported", "pass_noroute",
-		"drop_noperm", "pass_badlen", "fwd_c2p", "fwd_p2c", "pass_other" };
+		"drop_noperm", "pass_badlen", "fwd_c2p", "fwd_p2c", "pass_other", "drop_rate" };
 	uint64_t c[TURN_XDP_NR] = { 0 };
 	struct turn_alloc_stats sum;
 	char desc[4096], *line, *save = NULL;
@@ -111,6 +111,8 @@ static int cmd_status(struct ctl_req *r)
 {
 	static const char *const drops[DROP_NR] = { "malformed", "no_allocation", "no_channel",
 						     "no_permission", "policy", "unexpected" };
+	static const char *const limits[LIMIT_NR] = { "max_per_user", "max_total",
+		"max_permissions", "max_channels", "max_bps", "unauth_rate" };
 	const struct turn_stats *st = turn_get_stats(r->turn);
 	struct ctl_out *o = r->o;
 
@@ -126,6 +128,9 @@ static int cmd_status(struct ctl_req *r)
 		st->pkts_c2p, st->bytes_c2p, st->pkts_p2c, st->bytes_p2c);
 	for (int i = 0; i < DROP_NR; i++)
 		ctl_put(o, "%s\"%s\":%" PRIu64, i ? "," : "", drops[i], st->drops[i]);
+	ctl_put(o, "},\"limits\":{");
+	for (int i = 0; i < LIMIT_NR; i++)
+		ctl_put(o, "%s\"%s\":%" PRIu64, i ? "," : "", limits[i], st->limit_hits[i]);
 	ctl_put(o, "},\"listeners\":[");
 	for (int i = 0; r->info && i < r->info->nlisten; i++) {
 		char a[ADDR_STRLEN];

@@ -387,7 +387,7 @@ struct fastpath *fastpath_new(const struct xdp_cfg *x, const struct relay_cfg *r
 	if (load(fp, x, r, why) || attach_all(fp, x->mode, why))
 		goto off;
 	fds = (struct fwd_maps_fds){ fp->obj.fd_c2p, fp->obj.fd_p2c, fp->obj.fd_perm,
-				     fp->obj.fd_stats };
+				     fp->obj.fd_stats, fp->obj.fd_rate };
 	fp->maps = fwd_maps_new(&fds, fp->ncpus);
 	if (!fp->maps) {
 		snprintf(why, sizeof(why), "out of memory");

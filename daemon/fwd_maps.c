@@ -68,11 +68,12 @@ struct fwd_rec {
 	struct fwd_rec *next;
 	struct fwd_set has;
 	bool stats;		/* its turn_stats entry exists */
+	bool rate;		/* its turn_rate entry exists */
 };
 
 struct fwd_maps {
 	int fd[M_NR];
-	int fd_stats;
+	int fd_stats, fd_rate;
 	int ncpus;
 	void *zero_stats;	/* ncpus zeroed struct turn_alloc_stats */
 	struct fwd_rec **buckets;
@@ -304,6 +305,7 @@ static void binding_fill(const struct turn_fwd *f, const struct turn_chan *c,
 	cv.family = peer->family;
 	cv.alloc_id = f->id;
 	cv.expires_ns = exp;
+	cv.flags = f->max_bps ? TURN_F_RATE : 0;
 	ent_pack(M_C2P, &ck, &cv, ec);
 
 	memset(&pk, 0, sizeof(pk));
@@ -321,6 +323,7 @@ static void binding_fill(const struct turn_fwd *f, const struct turn_chan *c,
 	pv.family = cl->family;
 	pv.alloc_id = f->id;
 	pv.expires_ns = exp;
+	pv.flags = cv.flags;
 	ent_pack(M_P2C, &pk, &pv, ep);
 }
 
@@ -584,9 +587,36 @@ static int stats_create(struct fwd_maps *m, struct fwd_rec *r)
 	return err;
 }
 
+/*
+ * The allocation's bandwidth buckets, before its first binding flagged TURN_F_RATE: written
+ * whole (full buckets) once per run, whatever an earlier turnd left under that id.
+ */
+static int rate_create(struct fwd_maps *m, struct fwd_rec *r, const struct turn_fwd *f)
+{
+	struct turn_rate v = { .bytes_per_s = f->max_bps };
+	int err;
+
+	v.burst_ns = (uint64_t)(f->bps_burst ? f->bps_burst : f->max_bps) * 1000000000ull /
+		     f->max_bps;
+	if (!bpf_map_update_elem(m->fd_rate, &r->id, &v, BPF_ANY)) {
+		r->rate = true;
+		return 0;
+	}
+	err = -errno;
+	if (err == -E2BIG || err == -ENOSPC) {
+		m->st.full++;
+		err = -ENOSPC;
+	} else {
+		m->st.errors++;
+	}
+	pr_warn("bpf map update failed map=%s alloc=%llu err=\"%s\" (its bandwidth is not "
+		"limited in the kernel)", TURN_MAP_RATE, (unsigned long long)r->id, strerror(-err));
+	return err;
+}
+
 /* Add, perm and p2c before c2p: see the comment at the top. */
-static int add_wanted(struct fwd_maps *m, struct fwd_rec *r, const struct fwd_set *old,
-		      const struct fwd_set *want, struct fwd_set *has)
+static int add_wanted(struct fwd_maps *m, struct fwd_rec *r, const struct turn_fwd *f,
+		      const struct fwd_set *old, const struct fwd_set *want, struct fwd_set *has)
 {
 	const struct eset *wp = &want->s[M_P2C], *wc = &want->s[M_C2P];
 	int err = 0;
@@ -594,6 +624,8 @@ static int add_wanted(struct fwd_maps *m, struct fwd_rec *r, const struct fwd_se
 
 	if (wc->n && !r->stats)
 		err = stats_create(m, r);
+	if (wc->n && f->max_bps && !r->rate)
+		err = first_err(err, rate_create(m, r, f));
 	for (int i = 0; i < want->s[M_PERM].n; i++)
 		put_entry(m, M_PERM, ent(&want->s[M_PERM], M_PERM, i), old, has, &fresh, &err);
 	for (int i = 0; i < wc->n; i++) {
@@ -644,12 +676,13 @@ int fwd_maps_sync(struct fwd_maps *m, const struct turn_fwd *f, uint64_t now_ms)
 	if (err)
 		goto out;
 	err = remove_stale(m, &r->has, &want, &has);
-	err = first_err(err, add_wanted(m, r, &r->has, &want, &has));
+	err = first_err(err, add_wanted(m, r, f, &r->has, &want, &has));
 	count_has(m, &r->has, -1);
 	count_has(m, &has, 1);
 	set_free(&r->has);
 	r->has = has;
-	if (!r->has.s[M_C2P].n && !r->has.s[M_P2C].n && !r->has.s[M_PERM].n && !r->stats)
+	if (!r->has.s[M_C2P].n && !r->has.s[M_P2C].n && !r->has.s[M_PERM].n && !r->stats &&
+	    !r->rate)
 		rec_del(m, r);
 out:
 	set_free(&want);
@@ -668,6 +701,11 @@ void fwd_maps_release(struct fwd_maps *m, uint64_t id)
 	if (r->stats && bpf_map_delete_elem(m->fd_stats, &id) && errno != ENOENT) {
 		m->st.errors++;
 		pr_err("bpf map delete failed map=%s alloc=%llu err=\"%s\"", TURN_MAP_STATS,
+		       (unsigned long long)id, strerror(errno));
+	}
+	if (r->rate && bpf_map_delete_elem(m->fd_rate, &id) && errno != ENOENT) {
+		m->st.errors++;
+		pr_err("bpf map delete failed map=%s alloc=%llu err=\"%s\"", TURN_MAP_RATE,
 		       (unsigned long long)id, strerror(errno));
 	}
 	count_has(m, &r->has, -1);
@@ -729,27 +767,41 @@ static int gc_scan(struct fwd_maps *m, int k, uint64_t now_ns, struct vec *dead,
 	return err;
 }
 
-static int gc_stats(struct fwd_maps *m, struct vec *ids)
+/* Entries of a map keyed by allocation id (stats, rate) that nothing refers to. ids: sorted. */
+static int gc_by_id(struct fwd_maps *m, int fd, bool is_rate, const struct vec *ids)
 {
 	uint64_t key, next;
 	const void *prev = NULL;
 	struct vec dead = { .sz = sizeof(uint64_t) };
 	int n = 0, err = 0;
 
-	qsort(ids->b, ids->n, ids->sz, cmp_u64);
-	while (!err && !bpf_map_get_next_key(m->fd_stats, prev, &next)) {
+	while (!err && !bpf_map_get_next_key(fd, prev, &next)) {
 		const struct fwd_rec *r = rec_find(m, next);
 
 		key = next;
 		prev = &key;
-		if ((r && r->stats) || bsearch(&key, ids->b, ids->n, ids->sz, cmp_u64))
+		if ((r && (is_rate ? r->rate : r->stats)) ||
+		    (ids->n && bsearch(&key, ids->b, ids->n, ids->sz, cmp_u64)))
 			continue;
 		err = vec_push(&dead, &key);
 	}
 	for (size_t i = 0; !err && i < dead.n; i++)
-		n += !bpf_map_delete_elem(m->fd_stats, dead.b + i * dead.sz);
+		n += !bpf_map_delete_elem(fd, dead.b + i * dead.sz);
 	free(dead.b);
 	return err ? err : n;
+}
+
+static int gc_stats(struct fwd_maps *m, struct vec *ids)
+{
+	int n, nr;
+
+	if (ids->n)	/* qsort and bsearch want a real array, even for 0 items */
+		qsort(ids->b, ids->n, ids->sz, cmp_u64);
+	n = gc_by_id(m, m->fd_stats, false, ids);
+	if (n < 0)
+		return n;
+	nr = gc_by_id(m, m->fd_rate, true, ids);
+	return nr < 0 ? nr : n + nr;
 }
 
 int fwd_maps_gc(struct fwd_maps *m, uint64_t now_ns)
@@ -793,6 +845,7 @@ struct fwd_maps *fwd_maps_new(const struct fwd_maps_fds *fds, int ncpus)
 	m->fd[M_P2C] = fds->p2c;
 	m->fd[M_PERM] = fds->perm;
 	m->fd_stats = fds->stats;
+	m->fd_rate = fds->rate;
 	m->ncpus = ncpus;
 	m->nbuckets = 1024;
 	m->zero_stats = calloc((size_t)ncpus, sizeof(struct turn_alloc_stats));

@@ -8,7 +8,7 @@
 
 /* The maps to write (fds of bpf/maps.h's maps, borrowed: the caller closes them). */
 struct fwd_maps_fds {
-	int c2p, p2c, perm, stats;
+	int c2p, p2c, perm, stats, rate;
 };
 
 /* Totals since start. */
@@ -33,12 +33,13 @@ void fwd_maps_free(struct fwd_maps *m);
  * left to the slow path and tried again on the next sync).
  */
 int fwd_maps_sync(struct fwd_maps *m, const struct turn_fwd *f, uint64_t now_ms);
-/* Remove every entry of allocation id, its stats entry last. */
+/* Remove every entry of allocation id, its stats and rate entries last. */
 void fwd_maps_release(struct fwd_maps *m, uint64_t id);
 
 /*
  * Delete entries that are expired at now_ns and not ours (left by an earlier turnd over
- * reused maps), and stats entries no allocation of ours or remaining entry refers to.
+ * reused maps), and stats and rate entries no allocation of ours or remaining entry refers
+ * to.
  * Returns how many were deleted, or -errno.
  */
 int fwd_maps_gc(struct fwd_maps *m, uint64_t now_ns);

@@ -140,12 +140,31 @@ static void render_drops(struct out *o, const struct turn_stats *st, const uint6
 	put_head(o, dr, "counter", "Packets dropped, by path and reason.");
 	for (i = 0; i < DROP_NR; i++)
 		put_sample(o, dr, "path", "userspace", "reason", drop_names[i], st->drops[i]);
+	put_sample(o, dr, "path", "userspace", "reason", "bandwidth",
+		   st->limit_hits[LIMIT_BANDWIDTH]);
 	if (!xdp)
 		return;
 	put_sample(o, dr, "path", "xdp", "reason", "no_permission", xdp[TURN_XDP_DROP_NOPERM]);
+	put_sample(o, dr, "path", "xdp", "reason", "bandwidth", xdp[TURN_XDP_DROP_RATE]);
 	put_head(o, ps, "counter", "Packets the XDP program passed to the daemon, by reason.");
 	for (i = 0; i < sizeof(xdp_pass) / sizeof(xdp_pass[0]); i++)
 		put_sample(o, ps, "reason", xdp_pass[i].reason, NULL, NULL, xdp[xdp_pass[i].idx]);
+}
+
+/* Named after the settings; max_bps counts what both paths dropped. */
+static void render_limits(struct out *o, const struct turn_stats *st, const uint64_t *xdp)
+{
+	static const char lh[] = "turnd_limit_hits_total";
+	static const char *const names[LIMIT_NR] = {
+		[LIMIT_PER_USER] = "max_per_user", [LIMIT_TOTAL] = "max_total",
+		[LIMIT_PERMISSIONS] = "max_permissions", [LIMIT_CHANNELS] = "max_channels",
+		[LIMIT_BANDWIDTH] = "max_bps", [LIMIT_UNAUTH_RATE] = "unauth_rate",
+	};
+
+	put_head(o, lh, "counter", "Requests refused or packets dropped by a configured limit.");
+	for (size_t i = 0; i < LIMIT_NR; i++)
+		put_sample(o, lh, "limit", names[i], NULL, NULL, st->limit_hits[i] +
+			   (i == LIMIT_BANDWIDTH && xdp ? xdp[TURN_XDP_DROP_RATE] : 0));
 }
 
 size_t metrics_render(const struct turn_stats *st, const uint64_t *xdp,
@@ -165,6 +184,7 @@ size_t metrics_render(const struct turn_stats *st, const uint64_t *xdp,
 	put_one(&o, "turnd_requests_total", "counter", "STUN/TURN requests handled.",
 		st->requests);
 	render_auth(&o, st);
+	render_limits(&o, st, xdp);
 	put_one(&o, "turnd_fastpath_up", "gauge", "1 when the XDP fast path is running.",
 		xdp ? 1 : 0);
 	render_traffic(&o, st, xdp, xdp_sum);

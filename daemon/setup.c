@@ -78,6 +78,12 @@ void setup_turn_params(const struct turnd_config *c, struct turn_params *p)
 	p->max_per_user = c->alloc.max_per_user;
 	p->max_total = c->alloc.max_total;
 	p->legacy_channels = c->alloc.legacy_channels;
+	p->max_perms = c->alloc.max_permissions;
+	p->max_chans = c->alloc.max_channels;
+	p->max_bps = c->alloc.max_bps;
+	p->bps_burst = c->alloc.bps_burst;
+	p->unauth_rate = c->auth.unauth_rate;
+	p->unauth_burst = c->auth.unauth_burst;
 	/* ids from the wall clock (ms << 12): a restarted turnd never reuses one whose
 	 * bindings a previous run may still have in the kernel */
 	p->first_id = ((uint64_t)time(NULL) * 1000) << 12;

@@ -290,7 +290,8 @@ static int top_member(struct scan *c, struct span key, const char *val, enum sj_
 
 static int check_dup_keys(struct scan *c)
 {
-	qsort(c->keys, c->nkeys, sizeof(*c->keys), span_qsort_cmp);
+	if (c->nkeys > 1)
+		qsort(c->keys, c->nkeys, sizeof(*c->keys), span_qsort_cmp);
 	for (size_t i = 1; i < c->nkeys; i++)
 		if (!span_cmp(&c->keys[i - 1], &c->keys[i]))
 			return bad(c, "duplicate key");

@@ -2,6 +2,7 @@
 #include "turn_int.h"
 
 #include <errno.h>
+#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,11 +10,45 @@
 #include "chandata.h"
 #include "log.h"
 
+static uint32_t limit_or(uint32_t v, uint32_t dflt, uint32_t max)
+{
+	return !v ? dflt : v > max ? max : v;
+}
+
+/* Fill in the limits' defaults; the source limiter when there is one. 0 or -errno. */
+static int setup_limits(struct turn_server *s)
+{
+	struct turn_params *p = &s->p;
+	uint64_t seed;
+	uint32_t burst;
+
+	p->max_perms = limit_or(p->max_perms, TURN_PERMS_DEFAULT, TURN_PERMS_MAX);
+	p->max_chans = limit_or(p->max_chans, TURN_CHANS_DEFAULT, TURN_CHANS_MAX);
+	if (p->max_bps) {
+		if (!p->bps_burst)
+			p->bps_burst = p->max_bps;
+		s->bps_tau_ns = (uint64_t)p->bps_burst * 1000000000ull / p->max_bps;
+	} else {
+		p->bps_burst = 0;
+	}
+	if (!p->unauth_rate)
+		return 0;
+	if (p->unauth_rate > SRCLIMIT_MAX_RATE)
+		p->unauth_rate = SRCLIMIT_MAX_RATE;
+	burst = p->unauth_burst ? p->unauth_burst : 2 * p->unauth_rate;
+	p->unauth_burst = burst;
+	if (RAND_bytes((uint8_t *)&seed, sizeof(seed)) != 1)
+		return -EIO;
+	s->unauth = srclimit_new(p->unauth_rate, burst, seed);
+	return s->unauth ? 0 : -errno;
+}
+
 struct turn_server *turn_new(const struct turn_params *p, struct auth *auth,
 			     const struct peer_policy *policy, struct timerq *tq,
 			     const struct turn_ops *ops)
 {
 	struct turn_server *s = calloc(1, sizeof(*s));
+	int err = -ENOMEM;
 
 	if (!s)
 		return NULL;
@@ -21,6 +56,9 @@ struct turn_server *turn_new(const struct turn_params *p, struct auth *auth,
 	s->software = p->software && *p->software ? strdup(p->software) : NULL;
 	s->txc = txcache_new();
 	if ((p->software && *p->software && !s->software) || !s->txc)
+		goto fail;
+	err = setup_limits(s);
+	if (err)
 		goto fail;
 	s->p.software = s->software;
 	s->auth = auth;
@@ -33,7 +71,7 @@ fail:
 	txcache_free(s->txc);
 	free(s->software);
 	free(s);
-	errno = ENOMEM;
+	errno = -err;
 	return NULL;
 }
 
@@ -59,6 +97,7 @@ void turn_free(struct turn_server *s)
 	free_reservations(s);
 	free(s->by_handle);
 	txcache_free(s->txc);
+	srclimit_free(s->unauth);
 	free(s->software);
 	free(s);
 }
@@ -81,6 +120,28 @@ uint64_t turn_generation(const struct turn_server *s)
 const struct turn_stats *turn_get_stats(const struct turn_server *s)
 {
 	return &s->st;
+}
+
+/* What a nonce is bound to: the client's IP address (4 or 16 bytes), not its port. */
+static size_t nonce_binding(const sockaddr_u *client, uint8_t out[16])
+{
+	sockaddr_u a = *client;
+
+	addr_unmap_v4(&a);
+	if (a.sa.sa_family == AF_INET6) {
+		memcpy(out, a.v6.sin6_addr.s6_addr, 16);
+		return 16;
+	}
+	memcpy(out, &a.v4.sin_addr, 4);
+	return 4;
+}
+
+void turn_make_nonce(const struct turn_server *s, const sockaddr_u *client, uint64_t now_s,
+		     char out[AUTH_NONCE_LEN + 1])
+{
+	uint8_t b[16];
+
+	auth_make_nonce_bound(s->auth, now_s, b, nonce_binding(client, b), out);
 }
 
 uint32_t turn_tuple_bucket(const struct turn_tuple *t)
@@ -150,7 +211,7 @@ void turn_reply_error_ex(struct req *r, int code, const uint16_t *unknown, size_
 	if (code == 401 || code == 438) {
 		char nonce[AUTH_NONCE_LEN + 1];
 
-		auth_make_nonce(r->s->auth, r->now->wall_s, nonce);
+		turn_make_nonce(r->s, &r->t->client, r->now->wall_s, nonce);
 		stun_put_str(&w, STUN_A_REALM, auth_realm(r->s->auth));
 		stun_put_str(&w, STUN_A_NONCE, nonce);
 		r->authed = false;
@@ -198,7 +259,8 @@ static int authenticate(struct req *r)
 	const struct stun_attr *u = stun_find(m, STUN_A_USERNAME);
 	const struct stun_attr *realm = stun_find(m, STUN_A_REALM);
 	const struct stun_attr *nonce = stun_find(m, STUN_A_NONCE);
-	uint8_t keys[4][AUTH_KEY_LEN];
+	uint8_t keys[4][AUTH_KEY_LEN], bind[16];
+	size_t blen = nonce_binding(&r->t->client, bind);
 	int n;
 
 	if (m->mi < 0 && m->mi256 < 0) {
@@ -211,7 +273,8 @@ static int authenticate(struct req *r)
 	}
 	memcpy(r->user, u->val, u->len);
 	r->user[u->len] = 0;
-	if (auth_check_nonce(r->s->auth, nonce->val, nonce->len, r->now->wall_s)) {
+	if (auth_check_nonce_bound(r->s->auth, nonce->val, nonce->len, r->now->wall_s, bind,
+				   blen)) {
 		turn_reply_error(r, 438);
 		return -1;
 	}
@@ -245,9 +308,10 @@ static void binding(struct req *r)
 		turn_reply_error_ex(r, 420, r->m->unknown, r->m->nunknown);
 		return;
 	}
+	/* No MAPPED-ADDRESS: it is for RFC 3489 clients (RFC 8489 14.1), whose requests lack
+	 * the magic cookie and are not answered; it would only make the answer bigger. */
 	turn_reply_begin(r, &w, STUN_SUCCESS);
 	stun_put_xaddr(&w, STUN_A_XOR_MAPPED_ADDRESS, &r->t->client);
-	stun_put_addr(&w, STUN_A_MAPPED_ADDRESS, &r->t->client);
 	turn_reply_send(r, &w);
 }
 
@@ -256,15 +320,22 @@ static void on_request(struct turn_server *s, const struct turn_tuple *t,
 {
 	struct req r = { .s = s, .t = t, .m = m, .now = now };
 	const uint8_t *cached;
+	bool charged;
 	size_t clen;
 
+	r.a = turn_find(s, t);
+	charged = !r.a && s->unauth;
+	if (charged && !srclimit_take(s->unauth, &t->client, now->ms)) {
+		/* Unanswered: an answer is what a spoofed source would be after. */
+		s->st.limit_hits[LIMIT_UNAUTH_RATE]++;
+		return;
+	}
 	s->st.requests++;
 	cached = txcache_get(s->txc, &t->client, m->tid, &clen, now->ms);
 	if (cached) {
 		s->ops.send_client(s->ops.ctx, t, cached, clen);
 		return;
 	}
-	r.a = turn_find(s, t);
 	switch (m->method) {
 	case STUN_BINDING:
 		binding(&r);
@@ -280,6 +351,9 @@ static void on_request(struct turn_server *s, const struct turn_tuple *t,
 	}
 	if (authenticate(&r))
 		return;
+	/* Authenticated: its nonce came back from this address, it forged nothing. */
+	if (charged)
+		srclimit_refund(s->unauth, &t->client);
 	if (m->nunknown) {
 		turn_reply_error_ex(&r, 420, m->unknown, m->nunknown);
 		return;

@@ -56,6 +56,8 @@ struct turn_fwd {
 	int nperms;
 	const struct turn_chan *chans;	/* includes idle (quarantined) ones: check live */
 	int nchans;
+	uint32_t max_bps;		/* relayed payload bytes/s each way, 0 = no limit */
+	uint32_t bps_burst;		/* bytes the bucket holds (> 0 when max_bps is) */
 };
 
 /* Flags for relay_open. */
@@ -95,6 +97,32 @@ struct turn_params {
 	uint32_t max_total;
 	bool legacy_channels;		/* accept RFC 5766 channels 0x5000-0x7FFE too */
 	uint64_t first_id;		/* first allocation id (0: 1); unique across restarts */
+	uint32_t max_perms;		/* per allocation, 0: TURN_PERMS_DEFAULT; over it: 508 */
+	uint32_t max_chans;		/* per allocation, 0: TURN_CHANS_DEFAULT; over it: 508 */
+	uint32_t max_bps;		/* payload bytes/s per allocation and direction, 0: none */
+	uint32_t bps_burst;		/* bytes at once, 0: max_bps (one second's worth) */
+	uint32_t unauth_rate;		/* requests/s of a source without allocation, 0: none */
+	uint32_t unauth_burst;		/* such requests at once, 0: 2 * unauth_rate */
+};
+
+/*
+ * Limits of one allocation. Channels count while quarantined (RFC 8656 11: an expired
+ * channel's number and peer may not be bound to anything else for 5 minutes).
+ */
+#define TURN_PERMS_DEFAULT 64
+#define TURN_PERMS_MAX 1024		/* highest max_perms honoured */
+#define TURN_CHANS_DEFAULT 64
+#define TURN_CHANS_MAX 4096		/* highest max_chans honoured (0x4000-0x4FFF) */
+
+/* Limits hit, counted in turn_stats.limit_hits[]. */
+enum turn_limit {
+	LIMIT_PER_USER,		/* Allocate refused (486): max_per_user */
+	LIMIT_TOTAL,		/* Allocate refused (486): max_total */
+	LIMIT_PERMISSIONS,	/* CreatePermission or ChannelBind refused (508): max_perms */
+	LIMIT_CHANNELS,		/* ChannelBind refused (508): max_chans */
+	LIMIT_BANDWIDTH,	/* relayed datagram dropped in userspace: max_bps */
+	LIMIT_UNAUTH_RATE,	/* request dropped unanswered: unauth_rate */
+	LIMIT_NR
 };
 
 /* Drop reasons, counted in turn_stats.drops[]. */
@@ -129,6 +157,7 @@ struct turn_stats {
 	uint64_t pkts_c2p, bytes_c2p;	/* relayed in userspace */
 	uint64_t pkts_p2c, bytes_p2c;
 	uint64_t drops[DROP_NR];
+	uint64_t limit_hits[LIMIT_NR];
 };
 
 /* One allocation as the control plane sees it (a copy). */
@@ -166,6 +195,12 @@ void turn_on_peer(struct turn_server *s, int handle, const sockaddr_u *peer, con
 		  size_t len, const struct turn_clock *now);
 
 const struct turn_stats *turn_get_stats(const struct turn_server *s);
+/*
+ * The NONCE the server hands a client at address client at wall-clock time now_s (nonces are
+ * bound to the client's IP address: one replayed from another address gets 438).
+ */
+void turn_make_nonce(const struct turn_server *s, const sockaddr_u *client, uint64_t now_s,
+		     char out[AUTH_NONCE_LEN + 1]);
 /* Call fn for each allocation; stops early when fn returns non-zero (returned). */
 int turn_foreach_alloc(const struct turn_server *s, uint64_t now_ms,
 		       int (*fn)(const struct turn_alloc_info *ai, void *arg), void *arg);
@@ -177,9 +212,11 @@ void turn_foreach_fwd(const struct turn_server *s,
 
 /*
  * Re-create an allocation saved by an earlier turnd (f->relay: handles the I/O layer has
- * re-opened on the same ports). The fast path is told as for a new one. Returns 0,
- * -ESTALE (expired by now), -EEXIST (its 5-tuple or id is taken), -E2BIG (more
- * permissions or channels than fit), -EINVAL, -ENOMEM.
+ * re-opened on the same ports). The fast path is told as for a new one. It keeps every
+ * live permission and channel, even past max_perms / max_chans (limits lowered since):
+ * they expire as usual, and no new one is allowed until it is under the limit. Returns 0,
+ * -ESTALE (expired by now), -EEXIST (its 5-tuple or id is taken), -E2BIG (more than
+ * TURN_PERMS_MAX permissions or TURN_CHANS_MAX channels), -EINVAL, -ENOMEM.
  */
 int turn_restore(struct turn_server *s, const struct turn_fwd *f, uint64_t now_ms);
 

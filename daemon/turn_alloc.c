@@ -105,6 +105,7 @@ void turn_alloc_rearm(struct allocation *a, uint64_t now_ms)
 }
 
 static void fill_fwd(const struct allocation *a, struct turn_fwd *f);
+static void alloc_free(struct allocation *a);
 
 /* Tell the fast path (if any) the allocation's current forwarding state. */
 void turn_fwd_notify(struct allocation *a)
@@ -134,6 +135,8 @@ static void fill_fwd(const struct allocation *a, struct turn_fwd *f_)
 	f.nperms = a->nperms;
 	f.chans = a->chans;
 	f.nchans = a->nchans;
+	f.max_bps = a->srv->p.max_bps;
+	f.bps_burst = a->srv->p.bps_burst;
 	*f_ = f;
 }
 
@@ -176,6 +179,13 @@ void turn_alloc_release(struct allocation *a, const char *why)
 		s->st.channels -= a->chans[i].live;
 	s->st.allocations--;
 	user_put(s, a->user);
+	alloc_free(a);
+}
+
+static void alloc_free(struct allocation *a)
+{
+	free(a->perms);
+	free(a->chans);
 	free(a);
 }
 
@@ -306,10 +316,18 @@ static int quota_check(struct turn_server *s, const char *user)
 {
 	struct user_count *u = user_get(s, user, false);
 
-	if (s->p.max_per_user && u && u->n >= s->p.max_per_user)
+	if (s->p.max_per_user && u && u->n >= s->p.max_per_user) {
+		s->st.limit_hits[LIMIT_PER_USER]++;
+		pr_info("allocation refused user=\"%s\" reason=max_per_user limit=%u code=486",
+			user, s->p.max_per_user);
 		return 486;
-	if (s->p.max_total && s->st.allocations >= s->p.max_total)
+	}
+	if (s->p.max_total && s->st.allocations >= s->p.max_total) {
+		s->st.limit_hits[LIMIT_TOTAL]++;
+		pr_info("allocation refused user=\"%s\" reason=max_total limit=%u code=486", user,
+			s->p.max_total);
 		return 486;
+	}
 	return 0;
 }
 
@@ -465,7 +483,7 @@ fail:
 		s->ops.relay_close(s->ops.ctx, a->relay[i]);
 	}
 	user_put(s, a->user);
-	free(a);
+	alloc_free(a);
 	turn_reply_error(r, code);
 }
 
@@ -519,10 +537,16 @@ void turn_foreach_fwd(const struct turn_server *s,
 		}
 }
 
-/* Copy a saved allocation's permissions and channels, dropping the expired ones. */
-static void restore_entries(struct allocation *a, const struct turn_fwd *f, uint64_t now_ms)
+/*
+ * Copy a saved allocation's permissions and channels, dropping the expired ones. A saved
+ * allocation may hold more than today's limits allow (they were lowered): it keeps them.
+ */
+static int restore_entries(struct allocation *a, const struct turn_fwd *f, uint64_t now_ms)
 {
 	struct turn_server *s = a->srv;
+
+	if (turn_reserve(a, f->nperms, f->nchans))
+		return -ENOMEM;
 
 	for (int i = 0; i < f->nperms; i++) {
 		if (f->perms[i].expires <= now_ms)
@@ -539,6 +563,7 @@ static void restore_entries(struct allocation *a, const struct turn_fwd *f, uint
 		a->chans[a->nchans++] = c;
 		s->st.channels += c.live;
 	}
+	return 0;
 }
 
 int turn_restore(struct turn_server *s, const struct turn_fwd *f, uint64_t now_ms)
@@ -549,17 +574,25 @@ int turn_restore(struct turn_server *s, const struct turn_fwd *f, uint64_t now_m
 		return -ESTALE;
 	if (!f->user || !*f->user || f->nrelay < 1 || f->nrelay > 2)
 		return -EINVAL;
-	if (f->nperms > TURN_MAX_PERMS || f->nchans > TURN_MAX_CHANS)
+	if (f->nperms < 0 || f->nchans < 0 || (f->nperms && !f->perms) ||
+	    (f->nchans && !f->chans))
+		return -EINVAL;
+	if (f->nperms > TURN_PERMS_MAX || f->nchans > TURN_CHANS_MAX)
 		return -E2BIG;
 	if (turn_find(s, f->tuple) || turn_find_id(s, f->id))
 		return -EEXIST;
 	a = calloc(1, sizeof(*a));
-	if (!a || !(a->user = user_get(s, f->user, true))) {
-		free(a);
+	if (!a)
+		return -ENOMEM;
+	a->srv = s;
+	if (restore_entries(a, f, now_ms) || !(a->user = user_get(s, f->user, true))) {
+		s->st.permissions -= (uint64_t)a->nperms;
+		for (int i = 0; i < a->nchans; i++)
+			s->st.channels -= a->chans[i].live;
+		alloc_free(a);
 		return -ENOMEM;
 	}
 	a->user->n++;
-	a->srv = s;
 	a->id = f->id;
 	a->tuple = *f->tuple;
 	memcpy(a->key, f->key, AUTH_KEY_LEN);
@@ -572,7 +605,6 @@ int turn_restore(struct turn_server *s, const struct turn_fwd *f, uint64_t now_m
 		turn_handle_bind(s, f->relay[i], a);
 	}
 	timer_init(&a->timer, alloc_timer);
-	restore_entries(a, f, now_ms);
 	alloc_insert(s, a);
 	if (a->id >= s->next_id && a->id != UINT64_MAX)	/* never wrap to id 0 */
 		s->next_id = a->id + 1;

@@ -2,14 +2,13 @@
 #ifndef TURND_TURN_INT_H
 #define TURND_TURN_INT_H
 
+#include "srclimit.h"
 #include "stun.h"
 #include "turn.h"
 #include "txcache.h"
 
 #define TURN_BUCKETS 65536		/* allocation hash buckets (by 5-tuple) */
 #define TURN_USER_BUCKETS 4096
-#define TURN_MAX_PERMS 64		/* per allocation; over it: 508 */
-#define TURN_MAX_CHANS 64
 #define TURN_CHAN_QUARANTINE_S 300	/* an expired channel blocks rebinding this long */
 #define TURN_RESERVATION_S 30		/* how long a RESERVATION-TOKEN holds its port */
 #define TURN_MAX_MSG 65600		/* largest message we build (Data indication) */
@@ -32,10 +31,11 @@ struct allocation {
 	int relay[2];			/* handles, -1 when unused */
 	sockaddr_u relayed[2];
 	int nrelay;
-	struct turn_perm perms[TURN_MAX_PERMS];
-	int nperms;
-	struct turn_chan chans[TURN_MAX_CHANS];
-	int nchans;
+	struct turn_perm *perms;	/* grown on demand up to the server's max_perms */
+	int nperms, cap_perms;
+	struct turn_chan *chans;	/* live and quarantined, up to max_chans */
+	int nchans, cap_chans;
+	uint64_t tat_ns[2];		/* bandwidth buckets, c2p and p2c: see turn_bw_admit() */
 	struct timer timer;		/* fires at the earliest expiry inside */
 	struct turn_server *srv;
 	uint64_t pkts_c2p, bytes_c2p, pkts_p2c, bytes_p2c;
@@ -68,6 +68,8 @@ struct turn_server {
 	uint64_t ind_seq;		/* Data indication transaction ids */
 	uint64_t generation;		/* bumped by every change to any allocation */
 	struct turn_stats st;
+	struct srclimit *unauth;	/* NULL: no limit on requests without an allocation */
+	uint64_t bps_tau_ns;		/* bandwidth bucket depth in time: bps_burst at max_bps */
 	uint8_t out[TURN_MAX_MSG];	/* scratch for building messages */
 };
 
@@ -109,5 +111,7 @@ void turn_send_indication(struct turn_server *s, const struct turn_tuple *t,
 void turn_client_chandata(struct turn_server *s, const struct turn_tuple *t, const uint8_t *buf,
 			  size_t len, const struct turn_clock *now);
 bool turn_alloc_sweep(struct allocation *a, uint64_t now_ms);
+int turn_reserve(struct allocation *a, int nperms, int nchans);
+bool turn_bw_admit(struct allocation *a, int dir, size_t len, uint64_t now_ms);
 
 #endif

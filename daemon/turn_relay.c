@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "chandata.h"
@@ -16,7 +17,57 @@ static struct turn_perm *perm_find(struct allocation *a, const sockaddr_u *ip, u
 	return NULL;
 }
 
-/* Install or refresh a permission for ip. Caller has checked there is room. */
+/* Make *v (of *cap items of sz bytes) hold at least want items. 0 or -ENOMEM. */
+static int grow(void **v, int *cap, int want, size_t sz)
+{
+	int n = *cap ? *cap : 4;
+	void *nv;
+
+	if (want <= *cap)
+		return 0;
+	while (n < want)
+		n *= 2;
+	nv = realloc(*v, (size_t)n * sz);
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	*cap = n;
+	return 0;
+}
+
+/* Room for nperms permissions and nchans channels in all. 0 or -ENOMEM. */
+int turn_reserve(struct allocation *a, int nperms, int nchans)
+{
+	if (grow((void **)&a->perms, &a->cap_perms, nperms, sizeof(*a->perms)) ||
+	    grow((void **)&a->chans, &a->cap_chans, nchans, sizeof(*a->chans)))
+		return -ENOMEM;
+	return 0;
+}
+
+/*
+ * Bandwidth (RFC 8656 leaves it to the server; coturn's max-bps): a bucket of bps_burst bytes
+ * per direction (0 c2p, 1 p2c), refilled at max_bps, kept as the time it is full again
+ * (tat_ns, GCRA's theoretical arrival time). A datagram goes through while the bucket is not
+ * empty, then takes its bytes out (which may leave it owing): so any size passes at the
+ * rate, and the XDP program does exactly the same in the kernel. True: send it.
+ */
+bool turn_bw_admit(struct allocation *a, int dir, size_t len, uint64_t now_ms)
+{
+	struct turn_server *s = a->srv;
+	uint64_t now = now_ms * 1000000ull, t;
+
+	if (!s->p.max_bps)
+		return true;
+	t = a->tat_ns[dir] > now ? a->tat_ns[dir] : now;
+	if (t >= now + s->bps_tau_ns) {
+		s->st.limit_hits[LIMIT_BANDWIDTH]++;
+		return false;
+	}
+	a->tat_ns[dir] = t + (uint64_t)len * 1000000000ull / s->p.max_bps;
+	return true;
+}
+
+/* Install or refresh a permission for ip. Caller has reserved the room. */
 static void perm_install(struct allocation *a, const sockaddr_u *ip, uint64_t now_ms)
 {
 	uint64_t until = now_ms + a->srv->p.perm_lifetime * 1000ull;
@@ -144,22 +195,32 @@ static void reply_ok(struct req *r)
 	turn_reply_send(r, &w);
 }
 
+/* Over max_perms (or out of memory): 508, counted and logged. */
+static void perm_limit(struct req *r, int want)
+{
+	char ca[ADDR_STRLEN];
+
+	if (want > (int)r->s->p.max_perms) {
+		r->s->st.limit_hits[LIMIT_PERMISSIONS]++;
+		pr_info("permission refused id=%llu client=%s reason=max_permissions limit=%u "
+			"code=508", (unsigned long long)r->a->id,
+			addr_format(&r->t->client, ca, sizeof(ca)), r->s->p.max_perms);
+	}
+	turn_reply_error(r, 508);
+}
+
 void turn_create_permission(struct req *r)
 {
 	struct allocation *a = r->a;
-	sockaddr_u peers[TURN_MAX_PERMS];
+	sockaddr_u peers[STUN_MAX_ATTRS];
 	int n = 0, fresh = 0, code;
 
 	turn_alloc_sweep(a, r->now->ms);
-	for (size_t i = 0; i < r->m->nattrs; i++) {
+	for (size_t i = 0; i < r->m->nattrs && n < STUN_MAX_ATTRS; i++) {
 		const struct stun_attr *at = &r->m->attrs[i];
 
 		if (at->type != STUN_A_XOR_PEER_ADDRESS)
 			continue;
-		if (n == TURN_MAX_PERMS) {
-			turn_reply_error(r, 508);
-			return;
-		}
 		code = check_peer(r, at, &peers[n]);
 		if (code) {
 			turn_reply_error(r, code);
@@ -173,8 +234,9 @@ void turn_create_permission(struct req *r)
 		turn_reply_error(r, 400);
 		return;
 	}
-	if (a->nperms + fresh > TURN_MAX_PERMS) {
-		turn_reply_error(r, 508);
+	if (a->nperms + fresh > (int)r->s->p.max_perms ||
+	    turn_reserve(a, a->nperms + fresh, a->nchans)) {
+		perm_limit(r, a->nperms + fresh);
 		return;
 	}
 	for (int i = 0; i < n; i++)
@@ -184,18 +246,34 @@ void turn_create_permission(struct req *r)
 	reply_ok(r);
 }
 
-/* RFC 8656 11.2: a number bound to another peer, or a peer bound to another number: 400. */
-static int bind_conflict(struct allocation *a, uint16_t num, const sockaddr_u *peer)
+/*
+ * RFC 8656 11.2: a number bound to another peer, or a peer bound to another number: 400.
+ * A new channel over the allocation's limit: 508 (counted, logged); a new permission over
+ * it: answered here, -1. 0: go ahead, the room is reserved.
+ */
+static int bind_conflict(struct req *r, uint16_t num, const sockaddr_u *peer)
 {
+	struct allocation *a = r->a;
 	struct turn_chan *by_num = chan_by_num(a, num), *by_peer = chan_by_peer(a, peer);
+	bool new_perm = !perm_exists(a, peer);
+	char ca[ADDR_STRLEN];
 
 	if (by_num && !addr_equal(&by_num->peer, peer))
 		return 400;
 	if (by_peer && by_peer->num != num)
 		return 400;
-	if (!by_num && a->nchans == TURN_MAX_CHANS)
+	if (!by_num && a->nchans >= (int)r->s->p.max_chans) {
+		r->s->st.limit_hits[LIMIT_CHANNELS]++;
+		pr_info("channel refused id=%llu client=%s reason=max_channels limit=%u code=508",
+			(unsigned long long)a->id, addr_format(&r->t->client, ca, sizeof(ca)),
+			r->s->p.max_chans);
 		return 508;
-	if (!perm_exists(a, peer) && a->nperms == TURN_MAX_PERMS)
+	}
+	if (new_perm && a->nperms >= (int)r->s->p.max_perms) {
+		perm_limit(r, a->nperms + 1);
+		return -1;	/* answered */
+	}
+	if (turn_reserve(a, a->nperms + new_perm, a->nchans + !by_num))
 		return 508;
 	return 0;
 }
@@ -220,9 +298,10 @@ void turn_channel_bind(struct req *r)
 	}
 	code = check_peer(r, pa, &peer);
 	if (!code)
-		code = bind_conflict(a, num, &peer);
+		code = bind_conflict(r, num, &peer);
 	if (code) {
-		turn_reply_error(r, code);
+		if (code > 0)
+			turn_reply_error(r, code);
 		return;
 	}
 	c = chan_by_num(a, num);
@@ -244,10 +323,12 @@ void turn_channel_bind(struct req *r)
 }
 
 static void relay_to_peer(struct turn_server *s, struct allocation *a, const sockaddr_u *peer,
-			  const uint8_t *data, size_t len, bool df)
+			  const uint8_t *data, size_t len, bool df, uint64_t now_ms)
 {
 	int h = relay_for(a, peer->sa.sa_family);
 
+	if (!turn_bw_admit(a, 0, len, now_ms))
+		return;
 	s->ops.send_peer(s->ops.ctx, h, peer, data, len, df);
 	a->pkts_c2p++;
 	a->bytes_c2p += len;
@@ -280,7 +361,8 @@ void turn_send_indication(struct turn_server *s, const struct turn_tuple *t,
 		s->st.drops[DROP_POLICY]++;
 		return;
 	}
-	relay_to_peer(s, a, &peer, da->val, da->len, stun_find(m, STUN_A_DONT_FRAGMENT) != NULL);
+	relay_to_peer(s, a, &peer, da->val, da->len, stun_find(m, STUN_A_DONT_FRAGMENT) != NULL,
+		      now->ms);
 }
 
 void turn_client_chandata(struct turn_server *s, const struct turn_tuple *t, const uint8_t *buf,
@@ -309,7 +391,7 @@ void turn_client_chandata(struct turn_server *s, const struct turn_tuple *t, con
 		s->st.drops[DROP_NO_PERMISSION]++;
 		return;
 	}
-	relay_to_peer(s, a, &c->peer, data, dlen, false);
+	relay_to_peer(s, a, &c->peer, data, dlen, false, now->ms);
 }
 
 /* Send peer data as a Data indication; -EMSGSIZE (counted) when it cannot fit one. */
@@ -353,6 +435,8 @@ void turn_on_peer(struct turn_server *s, int handle, const sockaddr_u *from, con
 		s->st.drops[DROP_NO_PERMISSION]++;
 		return;
 	}
+	if (!turn_bw_admit(a, 1, len, now->ms))
+		return;
 	c = chan_by_peer(a, &peer);
 	if (c && c->live && c->expires > now->ms) {
 		n = chandata_build(s->out, sizeof(s->out), c->num, buf, len,

@@ -200,7 +200,7 @@ static int pin_prepare_all(struct xdp_obj *o, char *why, size_t whylen)
 {
 	struct bpf_map *maps[] = { o->skel->maps.turn_c2p, o->skel->maps.turn_p2c,
 				   o->skel->maps.turn_perm, o->skel->maps.turn_stats,
-				   o->skel->maps.turn_drops };
+				   o->skel->maps.turn_drops, o->skel->maps.turn_rate };
 
 	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
 		int err = pin_prepare(maps[i], o->pin_path, &o->nreused);
@@ -235,6 +235,7 @@ int xdp_obj_load(struct xdp_obj *o, const char *pin_path, const struct xdp_setti
 	bpf_map__set_max_entries(skel->maps.turn_p2c, TURN_MAX_BINDINGS);
 	bpf_map__set_max_entries(skel->maps.turn_perm, TURN_MAX_PERMS);
 	bpf_map__set_max_entries(skel->maps.turn_stats, TURN_MAX_ALLOCS);
+	bpf_map__set_max_entries(skel->maps.turn_rate, TURN_MAX_ALLOCS);
 	err = pin_prepare_all(o, why, whylen);
 	if (err)
 		goto fail;
@@ -250,6 +251,7 @@ int xdp_obj_load(struct xdp_obj *o, const char *pin_path, const struct xdp_setti
 	o->fd_perm = bpf_map__fd(skel->maps.turn_perm);
 	o->fd_stats = bpf_map__fd(skel->maps.turn_stats);
 	o->fd_drops = bpf_map__fd(skel->maps.turn_drops);
+	o->fd_rate = bpf_map__fd(skel->maps.turn_rate);
 	return 0;
 fail:
 	turn_xdp_bpf__destroy(skel);
@@ -493,7 +495,7 @@ int xdp_detach_links(const char *pin_path, const struct xdp_iface *keep, int nke
 int xdp_detach_all(const char *pin_path)
 {
 	static const char *const maps[] = { TURN_MAP_C2P, TURN_MAP_P2C, TURN_MAP_PERM,
-					    TURN_MAP_STATS, TURN_MAP_DROPS };
+					    TURN_MAP_STATS, TURN_MAP_DROPS, TURN_MAP_RATE };
 	char path[PATH_MAX];
 	int n = xdp_detach_links(pin_path, NULL, 0);
 

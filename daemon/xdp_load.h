@@ -27,7 +27,7 @@ struct xdp_obj {
 	char pin_path[XDP_PIN_PATH_MAX];
 	int nreused;		/* maps taken over from a previous run's pins */
 	int prog_fd;
-	int fd_c2p, fd_p2c, fd_perm, fd_stats, fd_drops;
+	int fd_c2p, fd_p2c, fd_perm, fd_stats, fd_drops, fd_rate;
 };
 
 /* One interface and what became of it. */

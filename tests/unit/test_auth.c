@@ -404,6 +404,43 @@ static void test_nonce(void)
 	auth_free(b);
 }
 
+/* Nonces bound to a client address: good under that binding only. */
+static void test_nonce_bound(void)
+{
+	static const uint8_t ip1[4] = { 192, 0, 2, 1 }, ip2[4] = { 192, 0, 2, 2 };
+	static const uint8_t ip6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+	struct auth *a = auth_new(REALM, 600);
+	const uint64_t t = 1700000000;
+	char n[AUTH_NONCE_LEN + 1], u[AUTH_NONCE_LEN + 1], big[AUTH_NONCE_BIND_MAX + 1] = { 0 };
+
+	auth_make_nonce_bound(a, t, ip1, sizeof(ip1), n);
+	auth_make_nonce(a, t, u);
+	is_int(strlen(n), AUTH_NONCE_LEN, "bound nonce: AUTH_NONCE_LEN chars");
+	ok(strcmp(n, u) != 0, "bound and unbound nonces of one second differ");
+	is_int(auth_check_nonce_bound(a, (uint8_t *)n, AUTH_NONCE_LEN, t, ip1, 4), 0,
+	       "fresh under its binding");
+	is_int(auth_check_nonce_bound(a, (uint8_t *)n, AUTH_NONCE_LEN, t + 601, ip1, 4), -ESTALE,
+	       "stale under its binding after its lifetime");
+	is_int(auth_check_nonce_bound(a, (uint8_t *)n, AUTH_NONCE_LEN, t, ip2, 4), -EINVAL,
+	       "another address: not ours");
+	is_int(auth_check_nonce_bound(a, (uint8_t *)n, AUTH_NONCE_LEN, t, ip6, 16), -EINVAL,
+	       "an IPv6 address: not ours");
+	is_int(auth_check_nonce(a, (uint8_t *)n, AUTH_NONCE_LEN, t), -EINVAL,
+	       "unbound check of a bound nonce: not ours");
+	is_int(auth_check_nonce_bound(a, (uint8_t *)u, AUTH_NONCE_LEN, t, ip1, 4), -EINVAL,
+	       "bound check of an unbound nonce: not ours");
+	is_int(auth_check_nonce_bound(a, (uint8_t *)u, AUTH_NONCE_LEN, t, NULL, 0), 0,
+	       "an empty binding is the unbound nonce");
+	is_int(auth_check_nonce_bound(a, (uint8_t *)n, AUTH_NONCE_LEN, t, big, sizeof(big)),
+	       -EINVAL, "a binding over AUTH_NONCE_BIND_MAX: refused");
+	auth_make_nonce_bound(a, t, ip6, sizeof(ip6), n);
+	is_int(auth_check_nonce_bound(a, (uint8_t *)n, AUTH_NONCE_LEN, t, ip6, 16), 0,
+	       "IPv6-bound nonce fresh under its binding");
+	is_int(auth_check_nonce_bound(a, (uint8_t *)n, AUTH_NONCE_LEN, t, ip6, 15), -EINVAL,
+	       "... not under a prefix of it");
+	auth_free(a);
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir)) {
@@ -418,6 +455,7 @@ int main(void)
 	test_users_file_bad();
 	test_rest();
 	test_nonce();
+	test_nonce_bound();
 	unlink(write_file("bad", "", 0));
 	unlink(write_file("ok", "", 0));
 	unlink(write_file("good", "", 0));

@@ -92,11 +92,12 @@ static const char full[] =
 	"  ports = \"50000-50999\"; };\n"					/* 7 */
 	"allocation = { default_lifetime = 300; max_lifetime = 1200; "
 	"permission_lifetime = 200; channel_lifetime = 400; max_per_user = 3; "
-	"max_total = 1000; legacy_channels = false; };\n"			/* 8 */
+	"max_total = 1000; legacy_channels = false; max_permissions = 10; max_channels = 5; "
+	"max_bps = 250000; bps_burst = 500000; };\n"				/* 8 */
 	"auth = { users = ( { name = \"alice\"; password = \"s3cret\"; },\n"	/* 9 */
 	"  { name = \"bob\"; password = \"pw:with:colons\"; } );\n"		/* 10 */
 	"  users_file = \"/etc/turnd/users\"; secret = \"sharedsecret\";\n"	/* 11 */
-	"  nonce_lifetime = 120; };\n"						/* 12 */
+	"  nonce_lifetime = 120; unauth_rate = 30; unauth_burst = 45; };\n"	/* 12 */
 	"peers = { allow = [ \"10.1.0.0/16\" ]; deny = [ \"203.0.113.0/24\", "
 	"\"2001:db8:dead::/48\" ]; };\n"					/* 13 */
 	"control = { socket = \"/tmp/turnd-test.sock\"; };\n"			/* 14 */
@@ -139,6 +140,12 @@ static void test_full(void)
 	is_int(c->alloc.max_per_user, 3, "max_per_user");
 	is_int(c->alloc.max_total, 1000, "max_total");
 	ok(!c->alloc.legacy_channels, "legacy_channels false");
+	is_int(c->alloc.max_permissions, 10, "max_permissions");
+	is_int(c->alloc.max_channels, 5, "max_channels");
+	is_int(c->alloc.max_bps, 250000, "max_bps");
+	is_int(c->alloc.bps_burst, 500000, "bps_burst");
+	is_int(c->auth.unauth_rate, 30, "unauth_rate");
+	is_int(c->auth.unauth_burst, 45, "unauth_burst");
 	is_int(c->auth.nusers, 2, "two users");
 	if (c->auth.nusers == 2) {
 		ok(str_is(c->auth.users[0].name, "alice"), "users[0].name");
@@ -204,6 +211,12 @@ static void test_defaults(void)
 	is_int(c->alloc.max_per_user, 0, "max_per_user default unlimited");
 	is_int(c->alloc.max_total, 0, "max_total default unlimited");
 	ok(c->alloc.legacy_channels, "legacy_channels default true");
+	is_int(c->alloc.max_permissions, 64, "max_permissions default 64");
+	is_int(c->alloc.max_channels, 64, "max_channels default 64");
+	is_int(c->alloc.max_bps, 0, "max_bps default 0 (no limit)");
+	is_int(c->alloc.bps_burst, 0, "bps_burst default 0 (one second of max_bps)");
+	is_int(c->auth.unauth_rate, 50, "unauth_rate default 50");
+	is_int(c->auth.unauth_burst, 0, "unauth_burst default 0 (twice the rate)");
 	is_int(c->auth.nusers, 0, "no users");
 	ok(!c->auth.users_file && !c->auth.secret, "no users_file, no secret");
 	is_int(c->auth.nonce_lifetime, 600, "nonce_lifetime default");
@@ -287,6 +300,20 @@ static void test_variants(void)
 	is_int(load("realm = \"r\"; log = { level = \"warn\"; }; peers = { allow = \"fe80::/10\"; "
 		    "};\n"), 0, "peers allow as one string");
 	ok(c->log_level == LOG_LVL_WARN && c->peers.nallow == 1, "warn, one allow");
+	config_free(c);
+
+	is_int(load("realm = \"r\"; allocation = { max_permissions = 1; max_channels = 4096; "
+		    "max_bps = 0xFFFFFFFF; bps_burst = 1; }; auth = { unauth_rate = 1000000; "
+		    "unauth_burst = 10000000; };\n"), 0, "limits at their range edges");
+	ok(c->alloc.max_permissions == 1 && c->alloc.max_channels == 4096 &&
+	   c->alloc.max_bps == 4294967295u && c->alloc.bps_burst == 1 &&
+	   c->auth.unauth_rate == 1000000 && c->auth.unauth_burst == 10000000, "edges kept");
+	config_free(c);
+
+	is_int(load("realm = \"r\"; allocation = { max_permissions = 1024; max_bps = 0; }; "
+		    "auth = { unauth_rate = 0; };\n"), 0, "limits off, permissions at the ceiling");
+	ok(c->alloc.max_permissions == 1024 && !c->alloc.max_bps && !c->auth.unauth_rate,
+	   "1024 permissions, no bandwidth limit, no request limit");
 	config_free(c);
 
 	is_int(load("realm = \"r\"; metrics = { };\n"), 0, "empty metrics group");
@@ -399,6 +426,36 @@ static const struct bad_case bad_cases[] = {
 	{ R "allocation = { max_lifetime = -2147483649; };\n", 2, "allocation.max_lifetime",
 	  "-2147483649 is out of range" },
 	{ R "auth = { nonce_lifetime = 0; };\n", 2, "auth.nonce_lifetime", "out of range" },
+	{ R "allocation = { max_permissions = 0; };\n", 2, "allocation.max_permissions",
+	  "0 is out of range (1..1024)" },
+	{ R "allocation = { max_permissions = 1025; };\n", 2, "allocation.max_permissions",
+	  "1025 is out of range" },
+	{ R "allocation = { max_channels = 0; };\n", 2, "allocation.max_channels",
+	  "0 is out of range (1..4096)" },
+	{ R "allocation = { max_channels = 4097; };\n", 2, "allocation.max_channels",
+	  "4097 is out of range" },
+	{ R "allocation = { max_channels = \"64\"; };\n", 2, "allocation.max_channels",
+	  "integer" },
+	{ R "allocation = { max_bps = -1; };\n", 2, "allocation.max_bps", "-1 is out of range" },
+	{ R "allocation = { max_bps = 4294967296; };\n", 2, "allocation.max_bps",
+	  "4294967296 is out of range" },
+	{ R "allocation = { max_bps = 1.5; };\n", 2, "allocation.max_bps", "integer" },
+	{ R "allocation = { bps_burst = -5; max_bps = 10; };\n", 2, "allocation.bps_burst",
+	  "-5 is out of range" },
+	{ R "allocation = {\n bps_burst = 5000;\n};\n", 3, "allocation.bps_burst",
+	  "has no effect while max_bps is 0" },
+	{ R "allocation = { max_bps = 0; bps_burst = 1; };\n", 2, "allocation.bps_burst",
+	  "has no effect" },
+	{ R "auth = { unauth_rate = -1; };\n", 2, "auth.unauth_rate", "-1 is out of range" },
+	{ R "auth = { unauth_rate = 1000001; };\n", 2, "auth.unauth_rate",
+	  "1000001 is out of range (0..1000000)" },
+	{ R "auth = { unauth_rate = true; };\n", 2, "auth.unauth_rate", "integer" },
+	{ R "auth = { unauth_burst = 10000001; };\n", 2, "auth.unauth_burst",
+	  "out of range" },
+	{ R "auth = {\n unauth_rate = 0;\n unauth_burst = 10;\n};\n", 4, "auth.unauth_burst",
+	  "has no effect while unauth_rate is 0" },
+	{ R "allocation = { max_permission = 5; };\n", 2, "allocation.max_permission",
+	  "unknown" },
 	{ R "allocation = {\n default_lifetime = 700;\n max_lifetime = 600;\n};\n", 4,
 	  "allocation.max_lifetime", "default_lifetime 700 is above max_lifetime 600" },
 	{ R "allocation = {\n default_lifetime = 4000;\n};\n", 3,

@@ -215,7 +215,7 @@ static uint64_t ns(uint64_t ms)
 
 /* The maps as bpffs holds them (the test reads them through the pins, as turnctl could). */
 struct maps {
-	int c2p, p2c, perm, stats, drops;
+	int c2p, p2c, perm, stats, drops, rate;
 };
 
 static int maps_open(struct maps *m)
@@ -225,8 +225,9 @@ static int maps_open(struct maps *m)
 	m->perm = pin_get(TURN_MAP_PERM);
 	m->stats = pin_get(TURN_MAP_STATS);
 	m->drops = pin_get(TURN_MAP_DROPS);
-	return m->c2p >= 0 && m->p2c >= 0 && m->perm >= 0 && m->stats >= 0 && m->drops >= 0 ?
-		       0 : -ENOENT;
+	m->rate = pin_get(TURN_MAP_RATE);
+	return m->c2p >= 0 && m->p2c >= 0 && m->perm >= 0 && m->stats >= 0 && m->drops >= 0 &&
+	       m->rate >= 0 ? 0 : -ENOENT;
 }
 
 static void maps_close(struct maps *m)
@@ -236,6 +237,7 @@ static void maps_close(struct maps *m)
 	close(m->perm);
 	close(m->stats);
 	close(m->drops);
+	close(m->rate);
 }
 
 /* One channel as the test expects to find it, both directions. */
@@ -679,6 +681,51 @@ static void test_sync(struct fastpath *fp, const struct maps *m)
 	free(per);
 }
 
+/* An allocation with max_bps: its turn_rate entry before its bindings, flagged; gone with it. */
+static void test_rate(struct fastpath *fp, const struct maps *m)
+{
+	struct want_bind b = { 0x4000, RELAY4, 0, "198.18.9.30", 5000, 11, 0 };
+	struct turn_c2p_key ck;
+	struct turn_c2p_val cv, cgot;
+	struct turn_p2c_key pk;
+	struct turn_p2c_val pv, pgot;
+	struct turn_rate r;
+	struct alloc a;
+
+	if (alloc_init(&a, 11))
+		return;
+	a.f.max_bps = 1000;
+	a.f.bps_burst = 2500;
+	perm_add(&a, "198.18.9.30", now + 300000);
+	is_int(fastpath_sync(fp, &a.f), 0, "rate: a permission only: synced");
+	ok(bpf_map_lookup_elem(m->rate, &(uint64_t){ 11 }, &r) && errno == ENOENT,
+	   "rate: no turn_rate entry before the first binding");
+	chan_add(&a, 0x4000, "198.18.9.30", 5000, now + 300000, true);
+	is_int(fastpath_sync(fp, &a.f), 0, "rate: with a channel: synced");
+	memset(&r, 0xee, sizeof(r));
+	ok(!bpf_map_lookup_elem(m->rate, &(uint64_t){ 11 }, &r) && r.bytes_per_s == 1000 &&
+	   r.burst_ns == 2500000000ull && !r.tat_ns[0] && !r.tat_ns[1],
+	   "rate: turn_rate entry 1000 bytes/s, 2.5 s deep, buckets full");
+	b.relay_port = a.port4;
+	b.exp_ms = now + 300000;
+	bind_keys(&b, &ck, &cv, &pk, &pv);
+	cv.flags = pv.flags = TURN_F_RATE;
+	ok(!bpf_map_lookup_elem(m->c2p, &ck, &cgot) && !memcmp(&cgot, &cv, sizeof(cv)) &&
+	   !bpf_map_lookup_elem(m->p2c, &pk, &pgot) && !memcmp(&pgot, &pv, sizeof(pv)),
+	   "rate: both directions of the channel carry TURN_F_RATE");
+	r.tat_ns[0] = 12345;
+	bpf_map_update_elem(m->rate, &(uint64_t){ 11 }, &r, BPF_EXIST);
+	a.chans[0].expires = now + 400000;
+	is_int(fastpath_sync(fp, &a.f), 0, "rate: synced again");
+	ok(!bpf_map_lookup_elem(m->rate, &(uint64_t){ 11 }, &r) && r.tat_ns[0] == 12345,
+	   "rate: a later sync leaves the kernel's bucket alone");
+	fastpath_release(fp, 11);
+	ok(bpf_map_lookup_elem(m->rate, &(uint64_t){ 11 }, &r) && errno == ENOENT,
+	   "rate: released with the allocation");
+	check_counts(m, 0, 0, 0, "rate: after release");
+	alloc_close(&a);
+}
+
 /* Hostile allocations: never a crash, never an entry that should not be there. */
 static void test_hostile(struct fastpath *fp, const struct maps *m)
 {
@@ -769,8 +816,11 @@ static void test_full(void)
 				  sizeof(struct turn_perm_val), 8, NULL);
 	fds.stats = bpf_map_create(BPF_MAP_TYPE_PERCPU_HASH, "t_stats", sizeof(uint64_t),
 				   sizeof(struct turn_alloc_stats), 8, NULL);
+	fds.rate = bpf_map_create(BPF_MAP_TYPE_HASH, "t_rate", sizeof(uint64_t),
+				  sizeof(struct turn_rate), 8, NULL);
 	fm = fwd_maps_new(&fds, ncpus);
-	if (!ok(fds.c2p >= 0 && fds.p2c >= 0 && fds.perm >= 0 && fds.stats >= 0 && fm &&
+	if (!ok(fds.c2p >= 0 && fds.p2c >= 0 && fds.perm >= 0 && fds.stats >= 0 &&
+		fds.rate >= 0 && fm &&
 		!alloc_init(&a, 3), "small maps for the full-map case"))
 		return;
 	perm_add(&a, "198.18.9.9", now + 300000);
@@ -811,6 +861,7 @@ static void test_full(void)
 	close(fds.p2c);
 	close(fds.perm);
 	close(fds.stats);
+	close(fds.rate);
 }
 
 static void test_counters(struct fastpath *fp, const struct maps *m)
@@ -850,10 +901,15 @@ static void test_gc(struct fastpath *fp, const struct maps *m)
 	   !bpf_map_update_elem(m->c2p, &k2, &v2, BPF_ANY) &&
 	   !bpf_map_update_elem(m->stats, &(uint64_t){ 999 }, zero, BPF_ANY) &&
 	   !bpf_map_update_elem(m->stats, &(uint64_t){ 998 }, zero, BPF_ANY) &&
-	   !bpf_map_update_elem(m->stats, &(uint64_t){ 997 }, zero, BPF_ANY),
-	   "foreign entries written (expired 999, live 998, stats of 997-999)");
+	   !bpf_map_update_elem(m->stats, &(uint64_t){ 997 }, zero, BPF_ANY) &&
+	   !bpf_map_update_elem(m->rate, &(uint64_t){ 998 }, &(struct turn_rate){ 0 }, BPF_ANY) &&
+	   !bpf_map_update_elem(m->rate, &(uint64_t){ 996 }, &(struct turn_rate){ 0 }, BPF_ANY),
+	   "foreign entries written (expired 999, live 998, stats of 997-999, rate of 996, 998)");
 	n = fastpath_gc(fp);
-	is_int(n, 3, "gc removes the expired c2p and the stats of 999 and 997");
+	is_int(n, 4, "gc removes the expired c2p, the stats of 999 and 997, the rate of 996");
+	ok(!bpf_map_lookup_elem(m->rate, &(uint64_t){ 998 }, &(struct turn_rate){ 0 }) &&
+	   bpf_map_lookup_elem(m->rate, &(uint64_t){ 996 }, &(struct turn_rate){ 0 }),
+	   "gc: rate of the live foreign allocation kept, the unreferenced one gone");
 	ok(bpf_map_lookup_elem(m->c2p, &k1, &v1) && !bpf_map_lookup_elem(m->c2p, &k2, &v2),
 	   "gc: expired foreign entry gone, live one kept");
 	ok(!bpf_map_lookup_elem(m->stats, &(uint64_t){ 998 }, zero) &&
@@ -861,6 +917,7 @@ static void test_gc(struct fastpath *fp, const struct maps *m)
 	   "gc: stats of the live foreign allocation kept, unreferenced ones gone");
 	bpf_map_delete_elem(m->c2p, &k2);
 	bpf_map_delete_elem(m->stats, &(uint64_t){ 998 });
+	bpf_map_delete_elem(m->rate, &(uint64_t){ 998 });
 	free(zero);
 }
 
@@ -892,8 +949,8 @@ static struct alloc *first_instance(const struct relay_cfg *r, const sockaddr_u 
 	*prog_id = xdp_prog("fp0", &mode);
 	ok(*prog_id && mode == XDP_ATTACHED_SKB, "fp0 runs a program in generic (skb) mode");
 	ok(pinned("link_fp0") && pinned(TURN_MAP_C2P) && pinned(TURN_MAP_P2C) &&
-	   pinned(TURN_MAP_PERM) && pinned(TURN_MAP_STATS) && pinned(TURN_MAP_DROPS),
-	   "link and five maps pinned under the private bpffs");
+	   pinned(TURN_MAP_PERM) && pinned(TURN_MAP_STATS) && pinned(TURN_MAP_DROPS) &&
+	   pinned(TURN_MAP_RATE), "link and six maps pinned under the private bpffs");
 	ok(sysctl_is("/proc/sys/net/ipv4/conf/fp0/forwarding", 1) &&
 	   sysctl_is("/proc/sys/net/ipv6/conf/fp0/forwarding", 1) &&
 	   sysctl_is("/proc/sys/net/ipv6/conf/fp0/accept_ra", 2),
@@ -908,6 +965,7 @@ static struct alloc *first_instance(const struct relay_cfg *r, const sockaddr_u 
 	}
 	*map_id = obj_id(m.c2p);
 	test_sync(fp, &m);
+	test_rate(fp, &m);
 	test_hostile(fp, &m);
 	test_counters(fp, &m);
 
@@ -951,7 +1009,7 @@ static void test_restart(const struct relay_cfg *r, const sockaddr_u *listen)
 	diag("describe: %s", desc);
 	ok(contains(desc, "iface=fp0 mode=generic why=\"pinned link updated\"\n") &&
 	   !contains(desc, "fp1"), "describe: fp0 only (holds the listen address), link updated");
-	ok(contains(log, "xdp maps reused from a previous run count=5"), "log: five maps reused");
+	ok(contains(log, "xdp maps reused from a previous run count=6"), "log: six maps reused");
 	prog2 = xdp_prog("fp0", &mode);
 	ok(prog2 && prog2 != prog1 && mode == XDP_ATTACHED_SKB,
 	   "fp0 now runs the new program (id %u, was %u), still generic", prog2, prog1);

@@ -223,7 +223,7 @@ static int client_request(struct rig *r, struct client *c, struct tc_req *q)
 	struct tc_creds cr;
 	int len;
 
-	auth_make_nonce(g_auth, now.wall_s, nonce);
+	turn_make_nonce(r->turn, &c->t.client, now.wall_s, nonce);
 	tc_creds_for(&cr, USER, REALM, PASS, nonce);
 	len = tc_seal(q, &cr, true);
 	if (len < 0)

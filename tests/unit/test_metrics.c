@@ -410,6 +410,8 @@ static struct turn_stats filled_stats(void)
 
 	for (int i = 0; i < DROP_NR; i++)
 		st.drops[i] = 100 + (uint64_t)i;
+	for (int i = 0; i < LIMIT_NR; i++)
+		st.limit_hits[i] = 200 + (uint64_t)i;
 	return st;
 }
 
@@ -428,6 +430,12 @@ static void test_render_exact(void)
 		{ "turnd_auth_failures_total{reason=\"bad_integrity\"}", "3" },
 		{ "turnd_auth_failures_total{reason=\"expired\"}", "5" },
 		{ "turnd_auth_failures_total{reason=\"wrong_user\"}", "9" },
+		{ "turnd_limit_hits_total{limit=\"max_per_user\"}", "200" },
+		{ "turnd_limit_hits_total{limit=\"max_total\"}", "201" },
+		{ "turnd_limit_hits_total{limit=\"max_permissions\"}", "202" },
+		{ "turnd_limit_hits_total{limit=\"max_channels\"}", "203" },
+		{ "turnd_limit_hits_total{limit=\"max_bps\"}", "1214" },	/* 204 + XDP's 1010 */
+		{ "turnd_limit_hits_total{limit=\"unauth_rate\"}", "205" },
 		{ "turnd_fastpath_up", "1" },
 		{ "turnd_packets_total{path=\"userspace\",direction=\"c2p\"}", "23" },
 		{ "turnd_packets_total{path=\"userspace\",direction=\"p2c\"}", "31" },
@@ -442,7 +450,9 @@ static void test_render_exact(void)
 		{ "turnd_drops_total{path=\"userspace\",reason=\"no_permission\"}", "103" },
 		{ "turnd_drops_total{path=\"userspace\",reason=\"policy\"}", "104" },
 		{ "turnd_drops_total{path=\"userspace\",reason=\"unexpected\"}", "105" },
+		{ "turnd_drops_total{path=\"userspace\",reason=\"bandwidth\"}", "204" },
 		{ "turnd_drops_total{path=\"xdp\",reason=\"no_permission\"}", "1005" },
+		{ "turnd_drops_total{path=\"xdp\",reason=\"bandwidth\"}", "1010" },
 		{ "turnd_xdp_pass_total{reason=\"stun\"}", "1000" },
 		{ "turnd_xdp_pass_total{reason=\"unknown_channel\"}", "1001" },
 		{ "turnd_xdp_pass_total{reason=\"no_channel\"}", "1002" },
@@ -479,7 +489,9 @@ static void test_render_exact(void)
 	checker_free(&k);
 	ok(has_value(buf, "turnd_fastpath_up", "0") && !strstr(buf, "path=\"xdp\"") &&
 	   !strstr(buf, "turnd_xdp_pass_total"), "without XDP: no XDP series, fastpath_up 0");
-	is_int(count_samples(buf), sizeof(want) / sizeof(want[0]) - 10, "userspace series only");
+	ok(has_value(buf, "turnd_limit_hits_total{limit=\"max_bps\"}", "204"),
+	   "without XDP: max_bps hits are userspace's");
+	is_int(count_samples(buf), sizeof(want) / sizeof(want[0]) - 11, "userspace series only");
 	is_int(strlen(buf), n, "length returned");
 }
 

@@ -326,7 +326,7 @@ static int client_request(struct rig *r, struct client *c, struct tc_req *q)
 	struct tc_creds cr;
 	int len;
 
-	auth_make_nonce(g_auth, now.wall_s, nonce);
+	turn_make_nonce(r->turn, &c->t.client, now.wall_s, nonce);
 	tc_creds_for(&cr, c->user, REALM, c->pass, nonce);
 	len = tc_seal(q, &cr, true);
 	if (len < 0)
@@ -1312,7 +1312,8 @@ static void skipped_entries(struct rig *r)
 	t_puts(&t, "E\nEND\n");
 	check_load(r, "server address no listener has: skipped", &t, 1, 1);
 	free(t.s);
-	check_many_perms(r, "65 permissions (more than the core holds): skipped", 65, 1, 1);
+	check_many_perms(r, "65 permissions (over the default max_permissions): restored all the "
+			 "same", 65, 2, 2);
 	check_many_perms(r, "300 permissions: malformed", 300, -EINVAL, 0);
 }
 

@@ -247,12 +247,27 @@ static uint64_t drops_total(const struct env *e)
 	return n;
 }
 
-/* Credentials of a static user, with a nonce fresh at the current time. */
+/*
+ * Credentials of a static user, with a nonce fresh at the current time. Nonces are bound to
+ * the client's IP: this one is made for e->t[0], and request_fp() makes it again for the
+ * tuple the request goes out on.
+ */
 static const struct tc_creds *creds(struct env *e, const char *user, const char *pw)
 {
-	auth_make_nonce(e->auth, e->now.wall_s, e->nonce);
+	turn_make_nonce(e->s, &e->t[0].client, e->now.wall_s, e->nonce);
 	tc_creds_for(&e->cr, user, REALM, pw, e->nonce);
 	return &e->cr;
+}
+
+/* Is NONCE attribute n fresh now for a client at t's IP address? */
+static bool nonce_ok(const struct env *e, const struct stun_attr *n, const struct turn_tuple *t)
+{
+	const sockaddr_u *a = &t->client;
+	const void *ip = a->sa.sa_family == AF_INET6 ? (const void *)&a->v6.sin6_addr
+						      : (const void *)&a->v4.sin_addr;
+
+	return n && !auth_check_nonce_bound(e->auth, n->val, n->len, e->now.wall_s, ip,
+					    a->sa.sa_family == AF_INET6 ? 16 : 4);
 }
 
 static const struct tc_creds *alice(struct env *e)
@@ -318,8 +333,11 @@ static int request_fp(struct env *e, const struct turn_tuple *t, struct tc_req *
 		      const struct tc_creds *c, bool fp)
 {
 	size_t mark = e->f.nlog;
-	int len = tc_seal(q, c, fp), code;
+	int len, code;
 
+	if (c && c->nonce == e->nonce)
+		turn_make_nonce(e->s, &t->client, e->now.wall_s, e->nonce);
+	len = tc_seal(q, c, fp);
 	if (len < 0)
 		abort();
 	turn_on_client(e->s, t, q->buf, (size_t)len, &e->now);
@@ -514,9 +532,9 @@ static void check_challenge(struct env *e, bool fp)
 	is_int(e->m.nattrs, want, "challenge%s: exactly %zu attributes", fp ? " (fp)" : "", want);
 	ok(e->m.attrs[0].type == STUN_A_ERROR_CODE, "challenge: ERROR-CODE first");
 	ok(attr_is_str(stun_find(&e->m, STUN_A_REALM), REALM), "challenge: REALM is the realm");
-	ok(n && n->len == AUTH_NONCE_LEN && !auth_check_nonce(e->auth, n->val, n->len,
-								  e->now.wall_s),
-	   "challenge: NONCE is one of ours and fresh");
+	ok(n && n->len == AUTH_NONCE_LEN && nonce_ok(e, n, &e->t[0]),
+	   "challenge: NONCE is one of ours, fresh and bound to the client's address");
+	ok(!nonce_ok(e, n, &e->t[1]), "challenge: NONCE not good for another address");
 	ok(!stun_find(&e->m, STUN_A_SOFTWARE) && e->m.mi < 0 && e->m.mi256 < 0,
 	   "challenge: no SOFTWARE, no integrity");
 	if (fp)
@@ -607,8 +625,8 @@ static void check_401(struct env *e, const char *what)
 {
 	const struct stun_attr *n = stun_find(&e->m, STUN_A_NONCE);
 
-	ok(attr_is_str(stun_find(&e->m, STUN_A_REALM), REALM) && n &&
-	   !auth_check_nonce(e->auth, n->val, n->len, e->now.wall_s) && e->m.mi < 0,
+	ok(attr_is_str(stun_find(&e->m, STUN_A_REALM), REALM) && nonce_ok(e, n, &e->t[0]) &&
+	   e->m.mi < 0,
 	   "%s: 401 carries REALM and a fresh NONCE, no MESSAGE-INTEGRITY", what);
 }
 
@@ -618,7 +636,6 @@ static void test_auth_failures(void)
 	struct env e;
 
 	setup(&e, NULL);
-	auth_make_nonce(e.auth, e.now.wall_s, e.nonce);
 	tc_creds_for(&c, "alice", REALM, "wrong-password", e.nonce);
 	is_int(allocate_as(&e, &e.t[0], &c, 0), 401, "wrong password: 401");
 	check_401(&e, "wrong password");
@@ -653,22 +670,25 @@ static void test_stale_nonce(void)
 	struct tc_creds c;
 	struct env e;
 
+	struct tc_req q;
+
 	setup(&e, NULL);
 	c = *alice(&e);
-	memcpy(old, e.nonce, sizeof(old));
+	memcpy(old, e.nonce, sizeof(old));	/* made for t[0]'s address */
 	c.nonce = old;
 	advance(&e, 600 * 1000);
 	is_int(allocate_as(&e, &e.t[0], &c, 0), 0, "nonce exactly 600 s old: still fresh");
 	advance(&e, 1000);
-	is_int(allocate_as(&e, &e.t[1], &c, 0), 438, "nonce 601 s old: 438 Stale Nonce");
+	begin(&e, &q, TURN_REFRESH);
+	is_int(request(&e, &e.t[0], &q, &c), 438, "nonce 601 s old: 438 Stale Nonce");
 	n = stun_find(&e.m, STUN_A_NONCE);
 	ok(n && n->len == AUTH_NONCE_LEN && memcmp(n->val, old, AUTH_NONCE_LEN) &&
-	   !auth_check_nonce(e.auth, n->val, n->len, e.now.wall_s),
-	   "438 carries a different, fresh NONCE");
+	   nonce_ok(&e, n, &e.t[0]), "438 carries a different, fresh NONCE");
 	ok(attr_is_str(stun_find(&e.m, STUN_A_REALM), REALM), "438 carries REALM");
 	reply_nonce(&e, fresh);
 	c.nonce = fresh;
-	is_int(allocate_as(&e, &e.t[1], &c, 0), 0, "retry with the 438's nonce: success");
+	begin(&e, &q, TURN_REFRESH);
+	is_int(request(&e, &e.t[0], &q, &c), 0, "retry with the 438's nonce: success");
 	is_int(stats(&e)->auth_failures, 0, "a stale nonce is no auth failure");
 	teardown(&e);
 }
@@ -1897,6 +1917,303 @@ static void test_hostile_peer(void)
 	teardown(&e);
 }
 
+/* allocation.max_permissions / max_channels: 508 past them, each refusal counted. */
+static void test_alloc_limits(void)
+{
+	static const char *const two[] = { "203.0.113.20:1", "203.0.113.21:1" };
+	struct turn_params p = default_params;
+	struct env e;
+
+	p.max_perms = 3;
+	p.max_chans = 2;
+	setup(&e, &p);
+	is_int(allocate(&e, 0, 3600), 0, "limits 3/2: allocate for an hour");
+	is_int(create_perm(&e, 0, P1), 0, "permission 1");
+	is_int(create_perm(&e, 0, P2), 0, "permission 2");
+	is_int(create_perms(&e, 0, two, 2), 508, "two more in one request (4 > 3): 508");
+	is_int(stats(&e)->permissions, 2, "... none of them installed");
+	is_int(stats(&e)->limit_hits[LIMIT_PERMISSIONS], 1, "... counted as max_permissions");
+	is_int(create_perm(&e, 0, two[0]), 0, "permission 3");
+	is_int(create_perm(&e, 0, two[1]), 508, "permission 4: 508");
+	is_int(create_perm(&e, 0, P1), 0, "refreshing permission 1 at the limit: success");
+	is_int(stats(&e)->limit_hits[LIMIT_PERMISSIONS], 2, "2 max_permissions hits");
+	is_int(chan_bind(&e, 0, 0x4000, P1), 0, "channel 1 (peer already permitted)");
+	is_int(chan_bind(&e, 0, 0x4001, P2), 0, "channel 2");
+	is_int(chan_bind(&e, 0, 0x4002, two[0]), 508, "channel 3: 508");
+	is_int(stats(&e)->limit_hits[LIMIT_CHANNELS], 1, "... counted as max_channels");
+	is_int(chan_bind(&e, 0, 0x4000, P1), 0, "refreshing channel 1 at the limit: success");
+	is_int(stats(&e)->channels, 2, "2 channels");
+	advance(&e, 601 * 1000);
+	is_int(stats(&e)->channels, 0, "601 s on: both channels expired (quarantined)");
+	is_int(create_perm(&e, 0, two[1]), 0, "the permissions expired too: a new one fits");
+	is_int(chan_bind(&e, 0, 0x4002, two[1]), 508,
+	       "a new channel while two are quarantined: 508 (they still count)");
+	advance(&e, 300 * 1000);
+	is_int(chan_bind(&e, 0, 0x4002, two[1]), 0, "after the quarantine: success");
+	is_int(stats(&e)->limit_hits[LIMIT_CHANNELS], 2, "2 max_channels hits");
+	teardown(&e);
+
+	p.max_perms = 1;
+	p.max_chans = 4;
+	setup(&e, &p);
+	is_int(allocate(&e, 0, 0), 0, "limits 1/4: allocate");
+	is_int(chan_bind(&e, 0, 0x4000, P1), 0, "a channel installs permission 1");
+	is_int(chan_bind(&e, 0, 0x4001, P2), 508, "a channel to a second peer needs a second "
+	       "permission: 508");
+	is_int(stats(&e)->limit_hits[LIMIT_PERMISSIONS], 1, "... counted as max_permissions");
+	is_int(stats(&e)->limit_hits[LIMIT_CHANNELS], 0, "... not as max_channels");
+	is_int(stats(&e)->channels, 1, "still 1 channel");
+	teardown(&e);
+
+	p = default_params;
+	p.max_perms = 100000;
+	p.max_chans = 100000;
+	setup(&e, &p);
+	is_int(allocate(&e, 0, 0), 0, "limits above the ceiling: allocate");
+	for (int i = 0; i < TURN_CHANS_MAX; i++) {
+		char peer[32];
+
+		snprintf(peer, sizeof(peer), "198.51.%d.%d:7", 100 + i / 250, 1 + i % 250);
+		if (i < TURN_PERMS_MAX && create_perm(&e, 0, peer) != 0)
+			break;
+	}
+	is_int(stats(&e)->permissions, TURN_PERMS_MAX, "%d permissions (the ceiling)",
+	       TURN_PERMS_MAX);
+	is_int(create_perm(&e, 0, "203.0.113.99:1"), 508, "one more: 508");
+	teardown(&e);
+}
+
+static void test_quota_counted(void)
+{
+	struct turn_params p = default_params;
+	struct env e;
+
+	p.max_per_user = 1;
+	p.max_total = 2;
+	setup(&e, &p);
+	is_int(allocate(&e, 0, 0), 0, "quotas 1/2: alice");
+	is_int(allocate(&e, 1, 0), 486, "alice again: 486");
+	is_int(allocate_as(&e, &e.t[2], bob(&e), 0), 0, "bob");
+	is_int(allocate_as(&e, &e.t[3], creds(&e, "alice", "s3cret"), 0), 486,
+	       "alice (both quotas full): 486");
+	is_int(allocate_as(&e, &e.t[4], bob(&e), 0), 486, "bob again (both quotas full): 486");
+	is_int(stats(&e)->limit_hits[LIMIT_PER_USER], 3, "3 max_per_user hits");
+	is_int(stats(&e)->limit_hits[LIMIT_TOTAL], 0, "max_per_user is checked first: no "
+	       "max_total hit yet");
+	p.max_per_user = 0;
+	teardown(&e);
+	setup(&e, &p);
+	is_int(allocate(&e, 0, 0), 0, "max_total=2: first");
+	is_int(allocate(&e, 1, 0), 0, "second");
+	is_int(allocate(&e, 2, 0), 486, "third: 486");
+	is_int(stats(&e)->limit_hits[LIMIT_TOTAL], 1, "1 max_total hit");
+	teardown(&e);
+}
+
+/* Relayed bytes through ChannelData (c2p) at max_bps. */
+static size_t c2p_burst(struct env *e, int n, uint16_t len)
+{
+	static uint8_t pkt[1500];
+	size_t sent = 0;
+
+	for (int i = 0; i < n; i++)
+		sent += chandata_from(e, 0, 0x4000, pkt, len, 0);
+	return sent;
+}
+
+static void test_bandwidth(void)
+{
+	struct turn_params p = default_params;
+	static uint8_t buf[1200];
+	uint64_t c2p_before;
+	size_t n;
+	struct env e;
+
+	p.max_bps = 1000;
+	setup(&e, &p);
+	is_int(allocate(&e, 0, 0), 0, "max_bps 1000: allocate");
+	is_int(chan_bind(&e, 0, 0x4000, P1), 0, "channel to P1");
+	is_int(c2p_burst(&e, 10, 300), 4, "10 x 300 bytes at once: 4 go (the bucket holds 1000 "
+	       "bytes and may be overdrawn by the last)");
+	is_int(stats(&e)->limit_hits[LIMIT_BANDWIDTH], 6, "6 dropped, counted as max_bps");
+	is_int(stats(&e)->bytes_c2p, 1200, "1200 bytes relayed");
+	advance(&e, 200);
+	is_int(c2p_burst(&e, 1, 300), 0, "200 ms later: still owing, dropped");
+	advance(&e, 100);
+	is_int(c2p_burst(&e, 3, 300), 1, "300 ms later: one goes");
+	n = from_peer(&e, FIRST_HANDLE, P1, buf, 900);
+	is_int(n, 1, "the other direction has its own bucket: a peer's 900 bytes go");
+	is_int(from_peer(&e, FIRST_HANDLE, P1, buf, 900), 1, "900 more (bucket not empty yet)");
+	is_int(from_peer(&e, FIRST_HANDLE, P1, buf, 10), 0, "then nothing");
+	is_int(send_ind(&e, 0, P1, buf, 10, false), 0, "a Send indication is limited too");
+	is_int(from_peer(&e, FIRST_HANDLE, P1, buf, sizeof(buf)), 0, "nor a larger datagram");
+
+	/* The long run: 100 bytes every 10 ms (10 kB/s) for 20 s through a 1 kB/s limit. */
+	advance(&e, 5000);
+	c2p_before = stats(&e)->bytes_c2p;
+	for (int i = 0; i < 2000; i++) {
+		chandata_from(&e, 0, 0x4000, buf, 100, 0);
+		advance(&e, 10);
+	}
+	n = (size_t)(stats(&e)->bytes_c2p - c2p_before);
+	ok(n >= 20000 && n <= 20000 + 1000 + 100, "20 s at 10 kB/s offered: %zu bytes relayed "
+	   "(20 s x 1000 + the burst)", n);
+	teardown(&e);
+
+	p.max_bps = 1000;
+	p.bps_burst = 5000;
+	setup(&e, &p);
+	is_int(allocate(&e, 0, 0), 0, "max_bps 1000, burst 5000: allocate");
+	is_int(chan_bind(&e, 0, 0x4000, P1), 0, "channel to P1");
+	is_int(c2p_burst(&e, 60, 100), 50, "60 x 100 bytes at once: 50 go");
+	teardown(&e);
+
+	setup(&e, NULL);
+	is_int(allocate(&e, 0, 0), 0, "no max_bps: allocate");
+	is_int(chan_bind(&e, 0, 0x4000, P1), 0, "channel to P1");
+	is_int(c2p_burst(&e, 1000, 1400), 1000, "1000 x 1400 bytes at once: all go");
+	is_int(stats(&e)->limit_hits[LIMIT_BANDWIDTH], 0, "no max_bps hit");
+	teardown(&e);
+}
+
+static int binding_on(struct env *e, const struct turn_tuple *t)
+{
+	struct tc_req q;
+
+	begin(e, &q, STUN_BINDING);
+	return request(e, t, &q, NULL);
+}
+
+/* Requests of sources without an allocation, per second: the rest are not answered. */
+static void test_unauth_rate(void)
+{
+	struct turn_params p = default_params;
+	struct turn_tuple t6a = { .proto = IPPROTO_UDP }, t6b, t6c;
+	int answered = 0, silent = 0;
+	struct tc_req q;
+	struct env e;
+
+	p.unauth_rate = 5;
+	p.unauth_burst = 10;
+	setup(&e, &p);
+	for (int i = 0; i < 30; i++) {
+		int rc = binding_on(&e, &e.t[0]);
+
+		answered += rc == 0;
+		silent += rc == -2;
+	}
+	is_int(answered, 10, "rate 5, burst 10: 10 of 30 Bindings at once answered");
+	is_int(silent, 20, "the other 20: no answer at all");
+	is_int(stats(&e)->limit_hits[LIMIT_UNAUTH_RATE], 20, "20 counted as unauth_rate");
+	is_int(stats(&e)->requests, 10, "only the answered ones count as requests");
+	begin(&e, &q, TURN_ALLOCATE);
+	tc_transport(&q, IPPROTO_UDP);
+	is_int(request(&e, &e.t[0], &q, NULL), -2,
+	       "an Allocate without credentials: no 401 either");
+	is_int(binding_on(&e, &e.t[1]), 0, "another address: answered");
+	advance(&e, 200);
+	is_int(binding_on(&e, &e.t[0]), 0, "200 ms later: one more answered");
+	is_int(binding_on(&e, &e.t[0]), -2, "... and only one");
+	advance(&e, 1000);
+	is_int(allocate(&e, 0, 0), 0, "1 s later: an Allocate with credentials succeeds");
+	for (int i = 0; i < 50; i++)
+		answered += refresh(&e, 0, 600) == 0;
+	is_int(answered, 60, "50 Refreshes on the allocation's 5-tuple: all answered");
+
+	/* Authenticated requests give their token back; failed ones do not. */
+	answered = 0;
+	for (int i = 0; i < 10; i++) {
+		struct turn_tuple t = e.t[6];
+
+		addr_set_port(&t.client, (uint16_t)(30000 + i));
+		answered += allocate_as(&e, &t, alice(&e), 0) == 0;
+	}
+	is_int(answered, 10, "10 authenticated Allocates at once from one address: all succeed");
+	answered = 0;
+	for (int i = 0; i < 12; i++)
+		answered += binding_on(&e, &e.t[6]) == 0;
+	is_int(answered, 10, "... and its burst of 10 is still whole");
+	for (int i = 0; i < 10; i++)
+		allocate_as(&e, &e.t[7], creds(&e, "alice", "wrong"), 0);
+	is_int(binding_on(&e, &e.t[7]), -2, "10 failed authentications use up the burst");
+
+	/* IPv6: a source is a /64. */
+	t6a.client = tc_addr("[2001:db8:5:6::1]:5000");
+	t6a.server = tc_addr("[2001:db8::3478]:3478");
+	t6b = t6a;
+	t6b.client = tc_addr("[2001:db8:5:6:ffff::9]:6000");
+	t6c = t6a;
+	t6c.client = tc_addr("[2001:db8:5:7::1]:5000");
+	answered = 0;
+	for (int i = 0; i < 6; i++)
+		answered += binding_on(&e, &t6a) == 0;
+	for (int i = 0; i < 6; i++)
+		answered += binding_on(&e, &t6b) == 0;
+	is_int(answered, 10, "12 Bindings from two addresses of one /64: 10 answered");
+	is_int(binding_on(&e, &t6c), 0, "the next /64: answered");
+
+	/* A flood from 100,000 addresses grows nothing and does not free the limited one. */
+	for (int i = 0; i < 12; i++)
+		binding_on(&e, &e.t[5]);
+	is_int(binding_on(&e, &e.t[5]), -2, "192.0.2.15 sent 13 at once: limited");
+	for (int i = 0; i < 100000; i++) {
+		struct turn_tuple t = e.t[1];
+
+		t.client.v4.sin_addr.s_addr = htonl(0x0a000000u + (uint32_t)i);
+		turn_on_client(e.s, &t, (const uint8_t *)"\x00\x01\x00\x00\x21\x12\xa4\x42"
+			       "abcdefghijkl", 20, &e.now);
+	}
+	is_int(binding_on(&e, &e.t[5]), -2,
+	       "after a flood from 100,000 other addresses the limited one is still limited");
+	teardown(&e);
+}
+
+/* A nonce is good from the address it was given to, any port; not from another address. */
+static void test_nonce_binding(void)
+{
+	struct turn_tuple same_ip = { .proto = IPPROTO_UDP, .lid = 7 };
+	char given[AUTH_NONCE_LEN + 1];
+	struct tc_creds c;
+	struct env e;
+
+	setup(&e, NULL);
+	same_ip.client = tc_addr("192.0.2.10:40999");
+	same_ip.server = e.t[0].server;
+	turn_make_nonce(e.s, &e.t[0].client, e.now.wall_s, given);
+	tc_creds_for(&c, "alice", REALM, "s3cret", given);
+	is_int(allocate_as(&e, &e.t[0], &c, 0), 0, "nonce given to 192.0.2.10: accepted there");
+	is_int(allocate_as(&e, &same_ip, &c, 0), 0, "... and from another port of that address");
+	is_int(allocate_as(&e, &e.t[1], &c, 0), 438, "replayed from 192.0.2.11: 438");
+	ok(nonce_ok(&e, stun_find(&e.m, STUN_A_NONCE), &e.t[1]),
+	   "the 438 carries a nonce for 192.0.2.11");
+	is_int(stats(&e)->allocations, 2, "2 allocations, none for the replay");
+	is_int(stats(&e)->auth_failures, 0, "a nonce of another address is no auth failure");
+	teardown(&e);
+}
+
+/* What an unauthenticated client can get: each answer exactly as RFC 8489 requires. */
+static void test_unauth_answers(void)
+{
+	struct tc_req q;
+	struct env e;
+
+	setup(&e, NULL);
+	is_int(binding_on(&e, &e.t[0]), 0, "Binding: success");
+	is_int(e.m.nattrs, 1, "Binding: one attribute (no MAPPED-ADDRESS, no SOFTWARE)");
+	ok(e.m.attrs[0].type == STUN_A_XOR_MAPPED_ADDRESS, "Binding: it is XOR-MAPPED-ADDRESS");
+	is_int(e.f.log[e.f.nlog - 1].len, 32, "Binding over IPv4: 32 bytes");
+	begin(&e, &q, TURN_CREATE_PERMISSION);
+	is_int(request(&e, &e.t[0], &q, NULL), 401, "CreatePermission without credentials: 401");
+	is_int(e.m.nattrs, 3, "... ERROR-CODE, REALM, NONCE only");
+	begin(&e, &q, TURN_ALLOCATE);
+	is_int(request(&e, &e.t[0], &q, NULL), 401, "bare 20-byte Allocate: 401");
+	is_int(e.f.log[e.f.nlog - 1].len, 92, "... of 92 bytes with an 11-byte realm");
+	begin(&e, &q, 0x00a);
+	is_int(request(&e, &e.t[0], &q, NULL), 400, "unknown method: 400");
+	is_int(e.m.nattrs, 1, "... ERROR-CODE only");
+	teardown(&e);
+}
+
 int main(void)
 {
 	log_set_level(LOG_LVL_WARN);
@@ -1944,5 +2261,11 @@ int main(void)
 	test_counters();
 	test_hostile_client();
 	test_hostile_peer();
+	test_alloc_limits();
+	test_quota_counted();
+	test_bandwidth();
+	test_unauth_rate();
+	test_nonce_binding();
+	test_unauth_answers();
 	return done_testing();
 }

@@ -88,14 +88,15 @@ struct binding {
 	int rfamily;			/* of relay and peer */
 	const char *relay, *peer;
 	uint16_t relay_port, peer_port;
+	uint8_t flags;			/* TURN_F_* in both directions' values */
 };
 
-#define BIND4(w) { w, 1, 4, V4C, V4L, 40000, 3478, 0x4000, 4, V4R, V4P, 50000, 6000 }
-#define BIND6(w) { w, 2, 6, V6C, V6L, 40001, 3478, 0x4001, 6, V6R, V6P, 50001, 6001 }
-#define BIND4TX { B_ALL, 3, 4, V4C, V4L, 40002, 3478, 0x4002, 4, V4L, V4LP, 50002, 6002 }
-#define BIND4NR { B_ALL, 4, 4, V4C, V4L, 40003, 3478, 0x4003, 4, V4R, V4NR, 50003, 6003 }
-#define BIND46 { B_ALL, 5, 4, V4C, V4L, 40004, 3478, 0x4004, 6, V6R, V6P, 50004, 6004 }
-#define BIND4LEG { B_ALL, 6, 4, V4C, V4L, 40005, 3478, 0x7ffe, 4, V4R, V4P, 50005, 6005 }
+#define BIND4(w) { w, 1, 4, V4C, V4L, 40000, 3478, 0x4000, 4, V4R, V4P, 50000, 6000, 0 }
+#define BIND6(w) { w, 2, 6, V6C, V6L, 40001, 3478, 0x4001, 6, V6R, V6P, 50001, 6001, 0 }
+#define BIND4TX { B_ALL, 3, 4, V4C, V4L, 40002, 3478, 0x4002, 4, V4L, V4LP, 50002, 6002, 0 }
+#define BIND4NR { B_ALL, 4, 4, V4C, V4L, 40003, 3478, 0x4003, 4, V4R, V4NR, 50003, 6003, 0 }
+#define BIND46 { B_ALL, 5, 4, V4C, V4L, 40004, 3478, 0x4004, 6, V6R, V6P, 50004, 6004, 0 }
+#define BIND4LEG { B_ALL, 6, 4, V4C, V4L, 40005, 3478, 0x7ffe, 4, V4R, V4P, 50005, 6005, 0 }
 
 /* Incoming packets carry TTL 61, a DSCP/ECN byte and an ID, all but the TTL kept. */
 #define IN4F(s, d, sp, dp, fr) .family = 4, .src = s, .dst = d, .sport = sp, .dport = dp, \
@@ -309,6 +310,7 @@ static const char *const counter_names[TURN_XDP_NR] = {
 	[TURN_XDP_FWD_C2P] = "FWD_C2P",
 	[TURN_XDP_FWD_P2C] = "FWD_P2C",
 	[TURN_XDP_PASS_OTHER] = "PASS_OTHER",
+	[TURN_XDP_DROP_RATE] = "DROP_RATE",
 };
 
 /* The program's rodata settings. */
@@ -410,6 +412,7 @@ static int bind_apply(const struct env *e, const struct binding *b, bool del)
 	cv.family = (uint8_t)b->rfamily;
 	cv.alloc_id = b->alloc_id;
 	cv.expires_ns = exp;
+	cv.flags = b->flags;
 
 	memcpy(pk.relay, cv.relay, 16);
 	memcpy(pk.peer, cv.peer, 16);
@@ -424,6 +427,7 @@ static int bind_apply(const struct env *e, const struct binding *b, bool del)
 	pv.family = ck.family;
 	pv.alloc_id = b->alloc_id;
 	pv.expires_ns = exp;
+	pv.flags = b->flags;
 
 	memcpy(mk.relay, cv.relay, 16);
 	memcpy(mk.peer, cv.peer, 16);
@@ -765,6 +769,7 @@ static int load_turn(struct env *e, const struct settings *s, char *log, size_t 
 	bpf_map__set_max_entries(e->skel->maps.turn_p2c, MAP_SIZE);
 	bpf_map__set_max_entries(e->skel->maps.turn_perm, MAP_SIZE);
 	bpf_map__set_max_entries(e->skel->maps.turn_stats, MAP_SIZE);
+	bpf_map__set_max_entries(e->skel->maps.turn_rate, MAP_SIZE);
 	set_rodata(e->skel, s);
 	if (log) {
 		bpf_program__set_log_buf(e->skel->progs.turn_xdp, log, logsz);
@@ -856,6 +861,86 @@ static void check_settings(const struct env *main_env)
 	}
 }
 
+/* Write allocation id's bandwidth bucket as the daemon does (bytes_per_s 0: delete it). */
+static int rate_set(const struct env *e, uint64_t id, uint32_t bytes_per_s, uint32_t burst)
+{
+	int fd = bpf_map__fd(e->skel->maps.turn_rate);
+	struct turn_rate r = { .bytes_per_s = bytes_per_s };
+
+	if (!bytes_per_s)
+		return bpf_map_delete_elem(fd, &id) ? -errno : 0;
+	r.burst_ns = (uint64_t)burst * 1000000000ull / bytes_per_s;
+	return bpf_map_update_elem(fd, &id, &r, BPF_ANY) ? -errno : 0;
+}
+
+/*
+ * Send frame f n times in a row (microseconds apart: the buckets refill by nothing worth a
+ * byte at these rates); count the verdicts; check that dropped frames are untouched.
+ */
+static void rate_run(const struct env *e, int ingress, const struct frame *f, int n,
+		     int *fwd, int *drop, int *bad)
+{
+	static uint8_t in[FRAME_MAX];
+	size_t len = frame_build(f, in, sizeof(in));
+	struct run r;
+
+	*fwd = *drop = *bad = 0;
+	for (int i = 0; i < n; i++) {
+		if (run_frame(e->prog_fd, e->ifindex[ingress], in, len, &r)) {
+			(*bad)++;
+			continue;
+		}
+		*fwd += r.retval == XDP_REDIRECT;
+		*drop += r.retval == XDP_DROP;
+		*bad += r.retval == XDP_DROP && (r.len != len || memcmp(r.out, in, len));
+		*bad += r.retval != XDP_REDIRECT && r.retval != XDP_DROP;
+	}
+}
+
+/* max_bps in the kernel: a bucket per allocation and direction, over it dropped and counted. */
+static void check_rate(const struct env *e)
+{
+	const struct binding lim = { B_ALL, 1, 4, V4C, V4L, 40000, 3478, 0x4000, 4, V4R, V4P,
+				     50000, 6000, TURN_F_RATE };
+	const struct binding free_ = BIND4(B_ALL);
+	const struct frame c2p = { C2P4, .data = data, .data_len = 300 };
+	const struct frame p2c = { IN4(V4P, V4R, 6000, 50000), .data = data, .data_len = 300 };
+	uint64_t before[TURN_XDP_NR], after[TURN_XDP_NR];
+	struct turn_alloc_stats st0, st1;
+	int fwd, drop, bad;
+
+	ok(!rate_set(e, 1, 1000, 1000) && !bind_apply(e, &lim, false) &&
+	   !read_counters(e, before) && !read_stats(e, 1, &st0),
+	   "rate: allocation 1 limited to 1000 bytes/s, burst 1000, binding flagged");
+	rate_run(e, IF_A, &c2p, 10, &fwd, &drop, &bad);
+	is_int(fwd, 4, "rate c2p: 4 of 10 x 300 bytes forwarded (the last overdraws the bucket)");
+	is_int(drop, 6, "rate c2p: 6 dropped");
+	is_int(bad, 0, "rate c2p: no error, dropped frames unchanged");
+	rate_run(e, IF_B, &p2c, 5, &fwd, &drop, &bad);
+	ok(fwd == 4 && drop == 1 && !bad, "rate p2c: its own bucket, 4 of 5 forwarded (%d, %d)",
+	   fwd, drop);
+	read_counters(e, after);
+	read_stats(e, 1, &st1);
+	is_int(after[TURN_XDP_DROP_RATE] - before[TURN_XDP_DROP_RATE], 7, "DROP_RATE counted 7");
+	ok(after[TURN_XDP_FWD_C2P] - before[TURN_XDP_FWD_C2P] == 4 &&
+	   after[TURN_XDP_FWD_P2C] - before[TURN_XDP_FWD_P2C] == 4, "FWD_C2P and FWD_P2C 4 each");
+	ok(st1.pkts_c2p - st0.pkts_c2p == 4 && st1.bytes_c2p - st0.bytes_c2p == 1200 &&
+	   st1.pkts_p2c - st0.pkts_p2c == 4 && st1.bytes_p2c - st0.bytes_p2c == 1200,
+	   "the allocation's stats count what went, not what was dropped");
+
+	ok(!rate_set(e, 1, 1000, 100000), "rate: burst raised to 100000 bytes");
+	rate_run(e, IF_A, &c2p, 10, &fwd, &drop, &bad);
+	ok(fwd == 10 && !drop && !bad, "a rewritten entry starts full: 10 of 10 forwarded (%d)",
+	   fwd);
+	ok(!bind_apply(e, &free_, false), "rate: binding without TURN_F_RATE");
+	rate_run(e, IF_A, &c2p, 20, &fwd, &drop, &bad);
+	ok(fwd == 20 && !drop && !bad, "no flag: the bucket is not looked at, 20 of 20 forwarded");
+	ok(!bind_apply(e, &lim, false) && !rate_set(e, 1, 0, 0), "rate: flag back, entry deleted");
+	rate_run(e, IF_A, &c2p, 20, &fwd, &drop, &bad);
+	ok(fwd == 20 && !drop && !bad, "flag without an entry: no limit, 20 of 20 forwarded");
+	binds_apply(e, &lim, 1, true);
+}
+
 static int silent_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
@@ -916,6 +1001,7 @@ int main(void)
 		check_truncated(&e, base[i]);
 	check_fuzz(&e, base, nbase);
 	check_settings(&e);
+	check_rate(&e);
 	timing(&e, &cases[0]);
 out:
 	xdp_tx_bpf__destroy(e.tx);

@@ -38,6 +38,8 @@ static void print_status(const struct jdoc *d)
 	       jdoc_num(d, "userspace.pkts_p2c"), jdoc_num(d, "userspace.bytes_p2c"));
 	printf("drops:");
 	print_group(d, "drops");
+	printf("limits hit:");
+	print_group(d, "limits");
 	printf("xdp: %s\n", en && !strcmp(en, "true") ? "on" : "off (relaying in userspace)");
 	for (size_t i = 0; i < nif; i++)
 		printf("  %s\n", jdoc_get(d, "xdp.interfaces.%zu", i));
