@@ -164,6 +164,11 @@ void control_set_listeners(struct control *c, const sockaddr_u *listen, int n)
 	c->info.nlisten = n;
 }
 
+void control_set_web(struct control *c, const struct web *w)
+{
+	c->info.web = w;
+}
+
 struct control *control_new(struct loop *l, const char *path, struct turn_server *turn,
 			    struct fastpath *fp)
 {

@@ -7,6 +7,7 @@
 #include "turn.h"
 
 struct control;
+struct web;
 
 /*
  * Listen on path (mode 0600; the parent directory is created 0750 if missing; a stale
@@ -17,6 +18,8 @@ struct control *control_new(struct loop *l, const char *path, struct turn_server
 			    struct fastpath *fp);
 /* The listen addresses status reports (copied). */
 void control_set_listeners(struct control *c, const sockaddr_u *listen, int n);
+/* The signaling server whose counters status reports (NULL: none). */
+void control_set_web(struct control *c, const struct web *w);
 void control_free(struct control *c);
 
 /*
@@ -27,6 +30,7 @@ void control_free(struct control *c);
 struct ctl_info {
 	const sockaddr_u *listen;
 	int nlisten;
+	const struct web *web;		/* signaling, when on */
 };
 
 size_t control_answer(struct turn_server *turn, struct fastpath *fp, const struct ctl_info *info,

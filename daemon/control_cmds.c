@@ -12,6 +12,7 @@
 #include "fastpath.h"
 #include "json_req.h"
 #include "version.h"
+#include "web.h"
 
 #define CTL_ENTRY_ROOM 2048	/* stop listing allocations when less than this is left */
 
@@ -140,6 +141,12 @@ static int cmd_status(struct ctl_req *r)
 	}
 	ctl_put(o, "]");
 	status_xdp(r->fp, o);
+	if (r->info && r->info->web) {
+		char sig[512];
+
+		web_status_json(r->info->web, sig, sizeof(sig));
+		ctl_put(o, ",\"signaling\":%s", sig);
+	}
 	ctl_put(o, "}\n");
 	return 0;
 }

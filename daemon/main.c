@@ -283,6 +283,9 @@ static int start(struct turnd *d)
 				 addr_port(&d->cfg.listen[0]));
 		if (!d->web)
 			return -EADDRNOTAVAIL;
+		control_set_web(d->ctl, d->web);
+		if (d->metrics)
+			metrics_set_web(d->metrics, d->web);
 	}
 	pr_info("started version=%s realm=%s users=%zu", TURND_VERSION, d->cfg.realm,
 		auth_user_count(d->auth));

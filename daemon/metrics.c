@@ -15,6 +15,7 @@
 #include "log.h"
 #include "loop.h"
 #include "timerq.h"
+#include "web.h"
 
 /* An output buffer that counts what did not fit, as snprintf does. */
 struct out {
@@ -362,6 +363,7 @@ struct metrics {
 	struct turn_server *turn;
 	struct fastpath *fp;
 	const struct latency_hist *lat;
+	const struct web *web;
 	int fd;
 	uint16_t port;
 	uint32_t timeout_ms;
@@ -471,6 +473,8 @@ static char *render_body(struct metrics *m, size_t *len)
 		n = metrics_render(st, px, ps, buf, cap);
 		if (m->lat && n < cap)
 			n += metrics_render_latency(m->lat, buf + n, cap - n);
+		if (m->web && n < cap)
+			n += web_render_metrics(m->web, buf + n, cap - n);
 		if (n < cap)
 			break;
 		free(buf);
@@ -662,6 +666,11 @@ fail_close:
 fail:
 	free(m);
 	return NULL;
+}
+
+void metrics_set_web(struct metrics *m, const struct web *w)
+{
+	m->web = w;
 }
 
 void metrics_set_latency(struct metrics *m, const struct latency_hist *h)

@@ -67,6 +67,9 @@ struct metrics *metrics_new(struct loop *l, const sockaddr_u *listen, struct tur
 			    struct fastpath *fp);
 /* Also serve h (borrowed; NULL: none) as turnd_request_duration_seconds. */
 void metrics_set_latency(struct metrics *m, const struct latency_hist *h);
+/* Also serve the signaling server's counters (borrowed; NULL: none). */
+struct web;
+void metrics_set_web(struct metrics *m, const struct web *w);
 /* The port actually bound (useful when listen had port 0). */
 uint16_t metrics_port(const struct metrics *m);
 /* For tests: the read timeout, ms (default METRICS_TIMEOUT_MS). */

@@ -46,6 +46,15 @@ void web_get_stats(const struct web *w, struct web_stats *st);
 /* The port listener i (in cfg->listen order) is bound to (tests listen on port 0); 0 if none. */
 uint16_t web_port(const struct web *w, int i);
 
+/*
+ * The counters as Prometheus text (turnd_signaling_*), appended by the metrics endpoint: at
+ * most cap bytes written, NUL-terminated when room; returns the length the whole text needs.
+ */
+size_t web_render_metrics(const struct web *w, char *buf, size_t cap);
+
+/* The counters as one JSON object for `turnctl status`; snprintf's return value. */
+int web_status_json(const struct web *w, char *buf, size_t cap);
+
 /* Close every connection and listener. NULL: nothing. */
 void web_free(struct web *w);
 

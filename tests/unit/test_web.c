@@ -392,6 +392,28 @@ static void test_hostile_frames(void)
 	free(f);
 }
 
+/* The same counters in the metrics text and in turnctl's JSON. */
+static void test_exposed(struct web *w, const struct web_stats *st)
+{
+	char text[8192], want[128], json[512];
+	size_t n = web_render_metrics(w, text, sizeof(text)), small;
+
+	ok(n > 0 && n < sizeof(text), "metrics rendered (%zu bytes)", n);
+	snprintf(want, sizeof(want), "\nturnd_signaling_upgrades_total %llu\n",
+		 (unsigned long long)st->upgrades);
+	ok(strstr(text, want) != NULL, "metrics: upgrades");
+	snprintf(want, sizeof(want), "\nturnd_signaling_protocol_errors_total %llu\n",
+		 (unsigned long long)st->ws_protocol_errors);
+	ok(strstr(text, want) != NULL, "metrics: protocol errors");
+	ok(strstr(text, "# TYPE turnd_signaling_rooms gauge\n") != NULL, "metrics: rooms gauge");
+	small = web_render_metrics(w, text, 10);
+	ok(small == n && strlen(text) == 9, "a short buffer: cut, NUL-terminated, full length told");
+	web_status_json(w, json, sizeof(json));
+	snprintf(want, sizeof(want), "\"upgrades\":%llu,", (unsigned long long)st->upgrades);
+	ok(json[0] == '{' && strstr(json, want) && json[strlen(json) - 1] == '}',
+	   "status JSON: %s", json);
+}
+
 static void test_limits(struct web *w)
 {
 	int fds[4];
@@ -416,6 +438,7 @@ static void test_limits(struct web *w)
 	   (unsigned long long)st.ws_protocol_errors);
 	ok(st.upgrades >= 14 && st.http_errors >= 6, "upgrades %llu, http errors %llu",
 	   (unsigned long long)st.upgrades, (unsigned long long)st.http_errors);
+	test_exposed(w, &st);
 }
 
 /* idle_timeout 1 s (a server of its own): a ping at half, then a close 1001. */

@@ -15,6 +15,22 @@ static void print_group(const struct jdoc *d, const char *prefix)
 	printf("\n");
 }
 
+static void print_signaling(const struct jdoc *d)
+{
+	if (!jdoc_get(d, "signaling.connections"))
+		return;
+	printf("signaling: %llu connections, %llu websockets, %llu rooms, %llu members; "
+	       "%llu upgrades, %llu signals\n", jdoc_num(d, "signaling.connections"),
+	       jdoc_num(d, "signaling.websockets"), jdoc_num(d, "signaling.rooms"),
+	       jdoc_num(d, "signaling.members"), jdoc_num(d, "signaling.upgrades"),
+	       jdoc_num(d, "signaling.signals"));
+	printf("  refused %llu, http errors %llu, protocol errors %llu, timeouts %llu, "
+	       "tls failures %llu, message errors %llu\n", jdoc_num(d, "signaling.refused"),
+	       jdoc_num(d, "signaling.http_errors"), jdoc_num(d, "signaling.protocol_errors"),
+	       jdoc_num(d, "signaling.timeouts"), jdoc_num(d, "signaling.tls_failures"),
+	       jdoc_num(d, "signaling.errors"));
+}
+
 static void print_status(const struct jdoc *d)
 {
 	unsigned long long up = jdoc_num(d, "uptime_s");
@@ -62,8 +78,10 @@ int cmd_status(const struct ctl_opts *o, int argc, char **argv)
 	st = ctl_call(o, "{\"cmd\":\"status\"}", &d);
 	if (st)
 		return st;
-	if (!o->json)
+	if (!o->json) {
 		print_status(&d);
+		print_signaling(&d);
+	}
 	jdoc_free(&d);
 	return CTL_OK;
 }
