@@ -167,6 +167,11 @@ $(BUILD)/fuzz/%: $(BUILD)/tests/fuzz/%.o $(BUILD)/libturnd.a
 	$(Q)$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/fuzz/%.o: CPPFLAGS += -Itests -Itests/unit
+
+# turnctl's answer reader is not in libturnd.a: linked into its own target only
+$(BUILD)/fuzz/fuzz_jdoc: $(BUILD)/tools/turnctl/jdoc.o
+$(BUILD)/tests/fuzz/fuzz_jdoc.o: CPPFLAGS += -Itools/turnctl
+
 .SECONDARY: $(patsubst %,$(BUILD)/tests/fuzz/%.o,$(FUZZ_TARGETS))
 
 fuzz-build: $(patsubst %,$(BUILD)/fuzz/%,$(FUZZ_TARGETS))

@@ -53,8 +53,17 @@ struct turn_server *turn_new(const struct turn_params *p, struct auth *auth,
 	if (!s)
 		return NULL;
 	s->p = *p;
+	s->nbuckets = p->hash_buckets ? p->hash_buckets : TURN_BUCKETS;
+	if ((s->nbuckets & (s->nbuckets - 1)) || (p->txcache_slots & (p->txcache_slots - 1))) {
+		err = -EINVAL;
+		goto fail;
+	}
+	s->buckets = calloc(s->nbuckets, sizeof(*s->buckets));
+	s->by_id = calloc(s->nbuckets, sizeof(*s->by_id));
+	if (!s->buckets || !s->by_id)
+		goto fail;
 	s->software = p->software && *p->software ? strdup(p->software) : NULL;
-	s->txc = txcache_new();
+	s->txc = txcache_new(p->txcache_slots);
 	if ((p->software && *p->software && !s->software) || !s->txc)
 		goto fail;
 	err = setup_limits(s);
@@ -70,6 +79,8 @@ struct turn_server *turn_new(const struct turn_params *p, struct auth *auth,
 fail:
 	txcache_free(s->txc);
 	free(s->software);
+	free(s->buckets);
+	free(s->by_id);
 	free(s);
 	errno = -err;
 	return NULL;
@@ -91,11 +102,13 @@ void turn_free(struct turn_server *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < TURN_BUCKETS; i++)
+	for (size_t i = 0; i < s->nbuckets; i++)
 		while (s->buckets[i])
 			turn_alloc_release(s->buckets[i], "shutdown");
 	free_reservations(s);
 	free(s->by_handle);
+	free(s->buckets);
+	free(s->by_id);
 	txcache_free(s->txc);
 	srclimit_free(s->unauth);
 	free(s->software);
@@ -144,14 +157,19 @@ void turn_make_nonce(const struct turn_server *s, const sockaddr_u *client, uint
 	auth_make_nonce_bound(s->auth, now_s, b, nonce_binding(client, b), out);
 }
 
-uint32_t turn_tuple_bucket(const struct turn_tuple *t)
+uint32_t turn_tuple_bucket(const struct turn_server *s, const struct turn_tuple *t)
 {
-	return addr_hash(&t->client, addr_hash(&t->server, t->proto)) % TURN_BUCKETS;
+	return addr_hash(&t->client, addr_hash(&t->server, t->proto)) & (s->nbuckets - 1);
+}
+
+uint32_t turn_id_bucket(const struct turn_server *s, uint64_t id)
+{
+	return (uint32_t)(id & (s->nbuckets - 1));
 }
 
 struct allocation *turn_find_id(const struct turn_server *s, uint64_t id)
 {
-	struct allocation *a = s->by_id[id % TURN_BUCKETS];
+	struct allocation *a = s->by_id[turn_id_bucket(s, id)];
 
 	while (a && a->id != id)
 		a = a->id_next;
@@ -160,7 +178,7 @@ struct allocation *turn_find_id(const struct turn_server *s, uint64_t id)
 
 struct allocation *turn_find(struct turn_server *s, const struct turn_tuple *t)
 {
-	struct allocation *a = s->buckets[turn_tuple_bucket(t)];
+	struct allocation *a = s->buckets[turn_tuple_bucket(s, t)];
 
 	for (; a; a = a->next)
 		if (a->tuple.proto == t->proto && addr_equal(&a->tuple.client, &t->client) &&
@@ -431,7 +449,7 @@ int turn_foreach_alloc(const struct turn_server *s, uint64_t now_ms,
 	struct turn_alloc_info ai;
 	int rc;
 
-	for (size_t i = 0; i < TURN_BUCKETS; i++) {
+	for (size_t i = 0; i < s->nbuckets; i++) {
 		for (const struct allocation *a = s->buckets[i]; a; a = a->next) {
 			alloc_info(a, now_ms, &ai);
 			rc = fn(&ai, arg);
@@ -457,7 +475,7 @@ int turn_kill_user(struct turn_server *s, const char *name)
 	struct allocation *a, *next;
 	int n = 0;
 
-	for (size_t i = 0; i < TURN_BUCKETS; i++)
+	for (size_t i = 0; i < s->nbuckets; i++)
 		for (a = s->buckets[i]; a; a = next) {
 			next = a->next;
 			if (!strcmp(a->user->name, name)) {

@@ -97,6 +97,8 @@ struct turn_params {
 	uint32_t max_total;
 	bool legacy_channels;		/* accept RFC 5766 channels 0x5000-0x7FFE too */
 	uint64_t first_id;		/* first allocation id (0: 1); unique across restarts */
+	uint32_t hash_buckets;		/* allocation table size, a power of two; 0: 65536 */
+	uint32_t txcache_slots;		/* answers kept for retransmits, a power of two; 0: 4096 */
 	uint32_t max_perms;		/* per allocation, 0: TURN_PERMS_DEFAULT; over it: 508 */
 	uint32_t max_chans;		/* per allocation, 0: TURN_CHANS_DEFAULT; over it: 508 */
 	uint32_t max_bps;		/* payload bytes/s per allocation and direction, 0: none */
@@ -177,7 +179,7 @@ struct turn_server;
 /*
  * Create a server. auth and policy are borrowed (swap them with turn_set_auth /
  * turn_set_policy on reload); timers go on tq, which the event loop runs. NULL + errno
- * on failure.
+ * on failure (EINVAL: hash_buckets or txcache_slots is not a power of two).
  */
 struct turn_server *turn_new(const struct turn_params *p, struct auth *auth,
 			     const struct peer_policy *policy, struct timerq *tq,

@@ -144,12 +144,12 @@ static void unlink_alloc(struct turn_server *s, struct allocation *a)
 {
 	struct allocation **pp;
 
-	for (pp = &s->buckets[turn_tuple_bucket(&a->tuple)]; *pp; pp = &(*pp)->next)
+	for (pp = &s->buckets[turn_tuple_bucket(s, &a->tuple)]; *pp; pp = &(*pp)->next)
 		if (*pp == a) {
 			*pp = a->next;
 			break;
 		}
-	for (pp = &s->by_id[a->id % TURN_BUCKETS]; *pp; pp = &(*pp)->id_next)
+	for (pp = &s->by_id[turn_id_bucket(s, a->id)]; *pp; pp = &(*pp)->id_next)
 		if (*pp == a) {
 			*pp = a->id_next;
 			break;
@@ -398,12 +398,12 @@ static void allocate_reply(struct req *r, struct allocation *a, uint32_t lifetim
 
 static void alloc_insert(struct turn_server *s, struct allocation *a)
 {
-	uint32_t h = turn_tuple_bucket(&a->tuple);
+	uint32_t h = turn_tuple_bucket(s, &a->tuple), hi = turn_id_bucket(s, a->id);
 
 	a->next = s->buckets[h];
 	s->buckets[h] = a;
-	a->id_next = s->by_id[a->id % TURN_BUCKETS];
-	s->by_id[a->id % TURN_BUCKETS] = a;
+	a->id_next = s->by_id[hi];
+	s->by_id[hi] = a;
 	s->st.allocations++;
 	s->st.allocs_created++;
 }
@@ -530,7 +530,7 @@ void turn_foreach_fwd(const struct turn_server *s,
 {
 	struct turn_fwd f;
 
-	for (size_t i = 0; i < TURN_BUCKETS; i++)
+	for (size_t i = 0; i < s->nbuckets; i++)
 		for (const struct allocation *a = s->buckets[i]; a; a = a->next) {
 			fill_fwd(a, &f);
 			fn(&f, arg);

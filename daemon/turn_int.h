@@ -7,7 +7,7 @@
 #include "turn.h"
 #include "txcache.h"
 
-#define TURN_BUCKETS 65536		/* allocation hash buckets (by 5-tuple) */
+#define TURN_BUCKETS 65536		/* allocation hash buckets unless turn_params says */
 #define TURN_USER_BUCKETS 4096
 #define TURN_CHAN_QUARANTINE_S 300	/* an expired channel blocks rebinding this long */
 #define TURN_RESERVATION_S 30		/* how long a RESERVATION-TOKEN holds its port */
@@ -58,8 +58,9 @@ struct turn_server {
 	struct timerq *tq;
 	struct turn_ops ops;
 	struct txcache *txc;
-	struct allocation *buckets[TURN_BUCKETS];	/* by 5-tuple */
-	struct allocation *by_id[TURN_BUCKETS];
+	struct allocation **buckets;	/* by 5-tuple, nbuckets of them */
+	struct allocation **by_id;	/* by id, nbuckets of them */
+	uint32_t nbuckets;		/* a power of two */
 	struct user_count *users[TURN_USER_BUCKETS];
 	struct allocation **by_handle;	/* relay handle -> allocation */
 	size_t nhandles;
@@ -87,7 +88,8 @@ struct req {
 };
 
 /* turn.c */
-uint32_t turn_tuple_bucket(const struct turn_tuple *t);
+uint32_t turn_tuple_bucket(const struct turn_server *s, const struct turn_tuple *t);
+uint32_t turn_id_bucket(const struct turn_server *s, uint64_t id);
 struct allocation *turn_find(struct turn_server *s, const struct turn_tuple *t);
 struct allocation *turn_find_id(const struct turn_server *s, uint64_t id);
 void turn_reply_begin(struct req *r, struct stun_writer *w, uint16_t cls);

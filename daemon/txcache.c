@@ -1,6 +1,7 @@
 /* txcache.c - STUN transaction cache: direct-mapped slots keyed by client address and tid. */
 #include "txcache.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,12 +14,24 @@ struct txslot {
 };
 
 struct txcache {
-	struct txslot slots[TXCACHE_SLOTS];
+	uint32_t nslots;
+	struct txslot slots[];
 };
 
-struct txcache *txcache_new(void)
+struct txcache *txcache_new(uint32_t slots)
 {
-	return calloc(1, sizeof(struct txcache));
+	struct txcache *c;
+
+	if (!slots)
+		slots = TXCACHE_SLOTS;
+	if (slots & (slots - 1)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	c = calloc(1, sizeof(*c) + slots * sizeof(c->slots[0]));
+	if (c)
+		c->nslots = slots;
+	return c;
 }
 
 void txcache_free(struct txcache *c)
@@ -33,7 +46,7 @@ static struct txslot *slot_for(struct txcache *c, const sockaddr_u *client,
 
 	for (int i = 0; i < STUN_TID_LEN; i++)
 		h = (h ^ tid[i]) * 16777619u;
-	return &c->slots[h % TXCACHE_SLOTS];
+	return &c->slots[h & (c->nslots - 1)];
 }
 
 void txcache_put(struct txcache *c, const sockaddr_u *client, const uint8_t tid[STUN_TID_LEN],

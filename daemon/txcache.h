@@ -8,13 +8,14 @@
 #include "addr.h"
 #include "stun.h"
 
-#define TXCACHE_SLOTS 4096		/* direct-mapped; a collision evicts the older answer */
+#define TXCACHE_SLOTS 4096		/* default; direct-mapped: a collision evicts the older answer */
 #define TXCACHE_MAX_RESP 512		/* longer answers are not cached */
 #define TXCACHE_TTL_MS 40000		/* RFC 8489: a client gives up after 39.5 s */
 
 struct txcache;
 
-struct txcache *txcache_new(void);
+/* A cache of slots entries (a power of two; 0: TXCACHE_SLOTS), or NULL with errno set. */
+struct txcache *txcache_new(uint32_t slots);
 void txcache_free(struct txcache *c);
 /* Remember the response to the request (client, tid). Silently skips long responses. */
 void txcache_put(struct txcache *c, const sockaddr_u *client, const uint8_t tid[STUN_TID_LEN],

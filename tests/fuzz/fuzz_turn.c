@@ -3,12 +3,13 @@
  * Build and run from the repo root (one command line):
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Idaemon -Itests/unit
  *	tests/fuzz/fuzz_turn.c daemon/addr.c daemon/auth.c daemon/chandata.c daemon/crc32.c
- *	daemon/log.c daemon/policy.c daemon/stun.c daemon/stun_build.c daemon/timerq.c
- *	daemon/turn.c daemon/turn_alloc.c daemon/turn_relay.c daemon/txcache.c -lcrypto
- *	-o fuzz_turn
+ *	daemon/log.c daemon/policy.c daemon/srclimit.c daemon/stun.c daemon/stun_build.c
+ *	daemon/timerq.c daemon/turn.c daemon/turn_alloc.c daemon/turn_relay.c daemon/txcache.c
+ *	-lcrypto -o fuzz_turn
  *   mkdir -p /tmp/corpus_turn && ./fuzz_turn -max_total_time=60 /tmp/corpus_turn
  *
- * Input: one config byte (legacy channels, quotas), then records until the input ends.
+ * Input: one config byte (legacy channels, quotas, small per-allocation limits and
+ * max_bps, a per-source request limit), then records until the input ends.
  * Each record starts with a selector byte; sel % NOPS picks what it is, sel >> 4 the client
  * tuple. Raw datagrams are length-prefixed (2 bytes, big-endian). To reach deep states
  * without forging HMACs, the harness also builds correctly authenticated Allocate, Refresh,
@@ -237,7 +238,17 @@ static struct env *env_new(uint8_t cfg)
 	e->p = (struct turn_params){ .software = "fuzz", .default_lifetime = 600,
 				     .max_lifetime = 3600, .perm_lifetime = 300,
 				     .chan_lifetime = 600, .legacy_channels = cfg & 1,
-				     .max_per_user = (cfg >> 1) & 3, .max_total = (cfg >> 3) & 7 };
+				     .max_per_user = (cfg >> 1) & 3, .max_total = (cfg >> 3) & 7,
+				     .hash_buckets = 8, .txcache_slots = 64 };
+	if (cfg & 0x40) {
+		e->p.max_perms = 3;
+		e->p.max_chans = 2;
+		e->p.max_bps = 3000;
+	}
+	if (cfg & 0x80) {
+		e->p.unauth_rate = 4;
+		e->p.unauth_burst = 6;
+	}
 	e->now = (struct turn_clock){ .ms = T0_MS, .wall_s = T0_WALL };
 	for (int i = 0; i < NTUPLES; i++) {
 		snprintf(c, sizeof(c), i == 4 ? "[2001:db8:77::%d]:4000" : "192.0.2.%d:4000", i + 1);
@@ -293,14 +304,22 @@ static uint64_t drops(const struct env *e)
 	return n;
 }
 
-/* A client datagram: exactly one of drop, request, relay must count it. */
+/* Datagrams dropped by a limit rather than for a drop reason. */
+static uint64_t limited(const struct env *e)
+{
+	const struct turn_stats *st = turn_get_stats(e->s);
+
+	return st->limit_hits[LIMIT_BANDWIDTH] + st->limit_hits[LIMIT_UNAUTH_RATE];
+}
+
+/* A client datagram: exactly one of drop, limit, request, relay must count it. */
 static void client_dgram(struct env *e, int ti, const uint8_t *buf, size_t len)
 {
 	const struct turn_stats *st = turn_get_stats(e->s);
-	uint64_t before = drops(e) + st->requests + st->pkts_c2p;
+	uint64_t before = drops(e) + limited(e) + st->requests + st->pkts_c2p;
 
 	turn_on_client(e->s, &e->t[ti], buf, len, &e->now);
-	if (drops(e) + st->requests + st->pkts_c2p != before + 1)
+	if (drops(e) + limited(e) + st->requests + st->pkts_c2p != before + 1)
 		abort();
 }
 
@@ -309,13 +328,13 @@ static void peer_dgram(struct env *e, int h, const sockaddr_u *peer, const uint8
 		       size_t len)
 {
 	const struct turn_stats *st = turn_get_stats(e->s);
-	uint64_t before = drops(e) + st->pkts_p2c;
+	uint64_t before = drops(e) + limited(e) + st->pkts_p2c;
 	size_t sent = e->f.to_client;
 	struct stun_msg m;
 	const struct stun_attr *d;
 
 	turn_on_peer(e->s, h, peer, buf, len, &e->now);
-	if (drops(e) + st->pkts_p2c != before + 1 || e->f.to_client - sent > 1)
+	if (drops(e) + limited(e) + st->pkts_p2c != before + 1 || e->f.to_client - sent > 1)
 		abort();
 	if (e->f.to_client == sent)
 		return;
@@ -394,12 +413,14 @@ static void op_time(struct env *e, struct input *in)
 }
 
 /* Credentials chosen by the fuzzer: most of them valid, some deliberately not. */
-static const struct tc_creds *pick_creds(struct env *e, uint8_t who, struct tc_creds *c,
+static const struct tc_creds *pick_creds(struct env *e, int ti, uint8_t who, struct tc_creds *c,
 					 char *user, size_t ulen)
 {
+	const sockaddr_u *from = &e->t[(who & 0x18) == 0x18 ? (ti + 1) % NTUPLES : ti].client;
 	char pw[64];
 
-	auth_make_nonce(auth, e->now.wall_s, e->nonce);
+	/* Now and then a nonce made for another client's address: a replay, 438. */
+	turn_make_nonce(e->s, from, e->now.wall_s, e->nonce);
 	switch (who % 8) {
 	case 0:
 	case 1:
@@ -427,7 +448,7 @@ static const struct tc_creds *pick_creds(struct env *e, uint8_t who, struct tc_c
 		break;
 	}
 	if (who & 0x80)
-		auth_make_nonce(auth, e->now.wall_s - 700, e->nonce);	/* stale */
+		turn_make_nonce(e->s, from, e->now.wall_s - 700, e->nonce);	/* stale */
 	return c;
 }
 
@@ -461,7 +482,7 @@ static void op_allocate(struct env *e, int ti, struct input *in)
 		stun_put(&q.w, STUN_A_RESERVATION_TOKEN, e->f.token, 8);
 	if (fl & 0x80)
 		tc_lifetime(&q, get32(in));
-	send_req(e, ti, &q, pick_creds(e, who, &c, user, sizeof(user)), who & 0x40);
+	send_req(e, ti, &q, pick_creds(e, ti, who, &c, user, sizeof(user)), who & 0x40);
 }
 
 static void op_refresh(struct env *e, int ti, struct input *in)
@@ -476,7 +497,7 @@ static void op_refresh(struct env *e, int ti, struct input *in)
 		tc_lifetime(&q, fl & 2 ? 0 : get32(in));
 	if (fl & 4)
 		tc_family(&q, STUN_A_REQUESTED_ADDRESS_FAMILY, fl & 8 ? 2 : 1);
-	send_req(e, ti, &q, pick_creds(e, who, &c, user, sizeof(user)), fl & 0x10);
+	send_req(e, ti, &q, pick_creds(e, ti, who, &c, user, sizeof(user)), fl & 0x10);
 }
 
 static void put_peer(struct tc_req *q, const sockaddr_u *peer)
@@ -495,7 +516,7 @@ static void op_permission(struct env *e, int ti, struct input *in)
 	tc_begin(&q, TURN_CREATE_PERMISSION, STUN_REQUEST, e->tidn++);
 	for (int i = 0; i < n % 6; i++)
 		put_peer(&q, pick_peer(in, &tmp));
-	send_req(e, ti, &q, pick_creds(e, who, &c, user, sizeof(user)), false);
+	send_req(e, ti, &q, pick_creds(e, ti, who, &c, user, sizeof(user)), false);
 }
 
 static void op_channel_bind(struct env *e, int ti, struct input *in)
@@ -512,7 +533,7 @@ static void op_channel_bind(struct env *e, int ti, struct input *in)
 		ch = 0x4000 | (ch & 0x0f);	/* mostly a handful of valid numbers */
 	tc_channel(&q, ch);
 	put_peer(&q, pick_peer(in, &tmp));
-	send_req(e, ti, &q, pick_creds(e, who, &c, user, sizeof(user)), false);
+	send_req(e, ti, &q, pick_creds(e, ti, who, &c, user, sizeof(user)), false);
 }
 
 /* A Send indication; if it was relayed, the peer got exactly DATA. */
@@ -564,6 +585,7 @@ static void op_relay_fail(struct env *e, struct input *in)
 struct totals {
 	uint64_t n, perms, chans;
 	uint32_t max_left;
+	size_t max_perms, max_chans;	/* the most any allocation holds */
 };
 
 static int add_up(const struct turn_alloc_info *ai, void *arg)
@@ -575,6 +597,10 @@ static int add_up(const struct turn_alloc_info *ai, void *arg)
 	t->chans += ai->nchannels;
 	if (ai->lifetime_left > t->max_left)
 		t->max_left = ai->lifetime_left;
+	if (ai->npermissions > t->max_perms)
+		t->max_perms = ai->npermissions;
+	if (ai->nchannels > t->max_chans)
+		t->max_chans = ai->nchannels;
 	if (ai->nrelayed < 1 || ai->nrelayed > 2)
 		abort();
 	return 0;
@@ -592,6 +618,8 @@ static void check_totals(const struct env *e)
 		abort();
 	if (e->p.max_total && st->allocations > e->p.max_total)
 		abort();
+	if (e->p.max_perms && (t.max_perms > e->p.max_perms || t.max_chans > e->p.max_chans))
+		abort();	/* an allocation past its limits */
 }
 
 static void step(struct env *e, struct input *in)

@@ -19,7 +19,6 @@ run_one() {
 	local t=$1 name=${1#fuzz_} seeds=()
 	mkdir -p "$B/corpus/$name"
 	[ -d "$ROOT/tests/fuzz/corpus/$name" ] && seeds+=("$ROOT/tests/fuzz/corpus/$name")
-	[ "$name" = config ] && seeds+=("$ROOT/tests/fuzz/corpus/config-seed")
 	# -rss_limit_mb: ASan keeps freed memory in quarantine; 2 GB is plenty and bounded
 	timeout $((SECS + 60)) "$B/fuzz/$t" -max_total_time="$SECS" -print_final_stats=1 \
 		-rss_limit_mb=2048 -timeout=10 -artifact_prefix="$B/crashes/$name-" \
@@ -27,7 +26,6 @@ run_one() {
 	echo $? >"$B/logs/$name.rc"
 }
 
-mkdir -p "$ROOT/tests/fuzz/corpus/config-seed" 2>/dev/null
 for t in "${TARGETS[@]}"; do
 	while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n; done
 	run_one "$t" &
