@@ -63,9 +63,26 @@ static void hostile(void)
 	free(big);
 }
 
+/* A daemon's answer must not make turnctl loop over indices that are not there. */
+static void counts(void)
+{
+	struct jdoc d;
+
+	is_int(jdoc_parse("{\"allocations\":{\"99999999999\":1}}", &d), 0, "object with a huge key");
+	is_int(jdoc_count(&d, "allocations"), 0, "its key is no index: count 0");
+	jdoc_free(&d);
+	is_int(jdoc_parse("{\"allocations\":{\"x\":1,\"1y\":2}}", &d), 0, "object, other keys");
+	is_int(jdoc_count(&d, "allocations"), 0, "non-numeric keys are no index");
+	jdoc_free(&d);
+	is_int(jdoc_parse("{\"a\":[1,[2,3],{\"b\":4}]}", &d), 0, "nested array");
+	is_int(jdoc_count(&d, "a"), 3, "three elements, whatever they hold");
+	jdoc_free(&d);
+}
+
 int main(void)
 {
 	valid();
+	counts();
 	hostile();
 	return done_testing();
 }

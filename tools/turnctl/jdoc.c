@@ -216,11 +216,15 @@ size_t jdoc_count(const struct jdoc *d, const char *path)
 
 	for (size_t i = 0; i < d->n; i++) {
 		const char *p = d->e[i].path;
+		char *end;
 		size_t k;
 
-		if (strncmp(p, path, len) || p[len] != '.')
+		if (strncmp(p, path, len) || p[len] != '.' || p[len + 1] < '0' || p[len + 1] > '9')
 			continue;
-		k = strtoull(p + len + 1, NULL, 10);
+		k = strtoull(p + len + 1, &end, 10);
+		/* an index, and one the entries could hold (an object's "99999999999" is not) */
+		if ((*end && *end != '.') || k >= d->n)
+			continue;
 		if (k + 1 > n)
 			n = k + 1;
 	}
