@@ -57,6 +57,11 @@ const config_setting_t *cfg_str_at(const config_setting_t *s, int i);
 
 /* Section loaders in their own files. */
 int cfg_load_signaling(struct loader *l, const config_setting_t *g);
+/* config_ops.c: control = { socket }, log = { level, target, rate }, xdp = { ... }, metrics. */
+int cfg_load_control(struct loader *l, const config_setting_t *g);
+int cfg_load_log(struct loader *l, const config_setting_t *g);
+int cfg_load_xdp(struct loader *l, const config_setting_t *g);
+int cfg_load_metrics(struct loader *l, const config_setting_t *g);
 void cfg_signaling_defaults(struct signaling_cfg *s);
 void cfg_signaling_free(struct signaling_cfg *s);
 

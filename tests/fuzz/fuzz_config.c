@@ -2,7 +2,7 @@
 /*
  * Build and run (from the repo root; seed with the bundled file):
  *   clang -std=gnu11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Idaemon \
- *     tests/fuzz/fuzz_config.c daemon/config.c daemon/config_util.c daemon/config_sig.c daemon/config_text.c daemon/addr.c daemon/policy.c daemon/log.c \
+ *     tests/fuzz/fuzz_config.c daemon/config.c daemon/config_util.c daemon/config_sig.c daemon/config_ops.c daemon/config_text.c daemon/addr.c daemon/policy.c daemon/log.c \
  *     -lconfig -o build/fuzz_config
  *   mkdir -p build/corpus-config && cp turnd.conf build/corpus-config/
  *   build/fuzz_config -max_total_time=60 build/corpus-config

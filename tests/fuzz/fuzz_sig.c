@@ -2,7 +2,8 @@
 /*
  * Build and run from the repo root (the corpus is copied so that the run does not add to it):
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Idaemon
- *	tests/fuzz/fuzz_sig.c daemon/sig.c daemon/sig_json.c -o fuzz_sig
+ *	tests/fuzz/fuzz_sig.c daemon/sig.c daemon/sig_rooms.c daemon/sig_send.c daemon/sig_json.c \
+ *	-o fuzz_sig
  *   rm -rf /tmp/corpus_sig && cp -r tests/fuzz/corpus/sig /tmp/corpus_sig
  *   ./fuzz_sig -max_total_time=60 /tmp/corpus_sig
  *

@@ -4,19 +4,17 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <linux/if_link.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "fastpath.h"
 #include "fwd_maps.h"
 #include "log.h"
+#include "netns_rig.h"
 #include "tap.h"
 #include "xdp_ifaces.h"
 #include "xdp_load.h"
@@ -50,92 +48,9 @@ static const char *const net_cmds[] = {
 #define RELAY4 "198.18.7.1"
 #define RELAY6 "2001:2:0:7::1"
 
-static char bpffs_dir[64] = "/tmp/test_fastpath.XXXXXX";
-static char pin_path[128];
+static struct netns_rig g_ns;
 static int ncpus;
 static uint64_t now;	/* CLOCK_MONOTONIC ms at the start */
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static int ns_setup(void)
-{
-	if (unshare(CLONE_NEWNET | CLONE_NEWNS))
-		return -errno;
-	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL))
-		return -errno;
-	if (!mkdtemp(bpffs_dir))
-		return -errno;
-	if (mount("bpf", bpffs_dir, "bpf", 0, "mode=0700"))
-		return -errno;
-	snprintf(pin_path, sizeof(pin_path), "%s/turnd", bpffs_dir);
-	for (size_t i = 0; i < sizeof(net_cmds) / sizeof(net_cmds[0]); i++) {
-		if (system(net_cmds[i]) != 0) {
-			diag("failed: %s", net_cmds[i]);
-			return -EIO;
-		}
-	}
-	return 0;
-}
-
-static void ns_teardown(void)
-{
-	umount2(bpffs_dir, MNT_DETACH);
-	rmdir(bpffs_dir);
-}
-
-/* stderr (where log.c writes) into a temporary file while capturing. */
-static FILE *cap_file;
-static int cap_saved = -1;
-
-static void capture_start(void)
-{
-	fflush(stderr);
-	cap_file = tmpfile();
-	cap_saved = dup(2);
-	if (cap_file)
-		dup2(fileno(cap_file), 2);
-}
-
-/* The captured lines into buf, echoed as diagnostics. */
-static const char *capture_end(char *buf, size_t len)
-{
-	size_t n = 0;
-
-	fflush(stderr);
-	dup2(cap_saved, 2);
-	close(cap_saved);
-	buf[0] = '\0';
-	if (!cap_file)
-		return buf;
-	rewind(cap_file);
-	n = fread(buf, 1, len - 1, cap_file);
-	buf[n] = '\0';
-	fclose(cap_file);
-	for (char *l = buf, *e; *l; l = e + 1) {
-		e = strchrnul(l, '\n');
-		diag("log: %.*s", (int)(e - l), l);
-		if (!*e)
-			break;
-	}
-	return buf;
-}
-
-static sockaddr_u sa(const char *ip, uint16_t port)
-{
-	sockaddr_u a;
-
-	memset(&a, 0, sizeof(a));
-	if (addr_parse_ip(ip, &a))
-		abort();
-	addr_set_port(&a, port);
-	return a;
-}
 
 /* An address as the maps hold it. */
 static uint8_t fam16(const char *ip, uint8_t out[16])
@@ -172,7 +87,7 @@ static int pin_get(const char *name)
 {
 	char path[256];
 
-	snprintf(path, sizeof(path), "%s/%s", pin_path, name);
+	snprintf(path, sizeof(path), "%s/%s", g_ns.pin_path, name);
 	return bpf_obj_get(path);
 }
 
@@ -181,7 +96,7 @@ static bool pinned(const char *name)
 	char path[256];
 	struct stat st;
 
-	snprintf(path, sizeof(path), "%s/%s", pin_path, name);
+	snprintf(path, sizeof(path), "%s/%s", g_ns.pin_path, name);
 	return !stat(path, &st);
 }
 
@@ -390,7 +305,7 @@ static void chan_add(struct alloc *a, uint16_t num, const char *ip, uint16_t por
 static struct xdp_cfg cfg(int mode, char **ifaces, size_t nifaces, bool detach)
 {
 	return (struct xdp_cfg){ .mode = mode, .ifaces = ifaces, .nifaces = nifaces,
-				 .pin_path = pin_path, .detach_on_exit = detach };
+				 .pin_path = g_ns.pin_path, .detach_on_exit = detach };
 }
 
 static struct relay_cfg relay_conf(void)
@@ -1024,11 +939,11 @@ static void test_restart(const struct relay_cfg *r, const sockaddr_u *listen)
 	alloc_close(keep);
 	fastpath_free(fp);
 
-	is_int(fastpath_detach_all(pin_path), 1, "detach_all: one link detached");
+	is_int(fastpath_detach_all(g_ns.pin_path), 1, "detach_all: one link detached");
 	ok(!pinned("link_fp0") && !pinned(TURN_MAP_C2P) && !pinned(""),
 	   "detach_all: pins and directory gone");
 	ok(xdp_prog("fp0", &mode) == 0, "detach_all: fp0 has no XDP program");
-	is_int(fastpath_detach_all(pin_path), 0, "detach_all again: nothing to do");
+	is_int(fastpath_detach_all(g_ns.pin_path), 0, "detach_all again: nothing to do");
 }
 
 /* detach_on_exit, an incompatible pin, auto mode, and mode off cleaning up. */
@@ -1043,9 +958,9 @@ static void test_lifecycle(const struct relay_cfg *r, const sockaddr_u *listen)
 	uint8_t mode;
 
 	/* A map of another layout pinned where turn_perm goes. */
-	mkdir(pin_path, 0700);
+	mkdir(g_ns.pin_path, 0700);
 	fd = bpf_map_create(BPF_MAP_TYPE_HASH, "old_perm", 4, 4, 4, NULL);
-	snprintf(path, sizeof(path), "%s/" TURN_MAP_PERM, pin_path);
+	snprintf(path, sizeof(path), "%s/" TURN_MAP_PERM, g_ns.pin_path);
 	ok(fd >= 0 && !bpf_obj_pin(fd, path), "an incompatible turn_perm pinned");
 	close(fd);
 
@@ -1149,19 +1064,19 @@ int main(void)
 		return 0;
 	}
 	/* Before the first test line, so that either can still turn into a skip. */
-	err = ns_setup();
+	err = netns_setup(&g_ns, "test_fastpath", net_cmds, sizeof(net_cmds) / sizeof(net_cmds[0]));
 	probe = bpf_map_create(BPF_MAP_TYPE_ARRAY, "probe", 4, 4, 1, NULL);
 	if (err == -EPERM || probe == -EPERM) {
 		printf("1..0 # SKIP needs CAP_BPF and CAP_SYS_ADMIN (namespaces: %s, bpf: %s)\n",
 		       strerror(-err), probe < 0 ? strerror(-probe) : "ok");
-		ns_teardown();
+		netns_teardown(&g_ns);
 		return 0;
 	}
 	close(probe);
 	test_sysctl_parse();
 	if (!ok(!err, "network and mount namespaces, veth pair, private bpffs (%s)",
 		strerror(-err))) {
-		ns_teardown();
+		netns_teardown(&g_ns);
 		return done_testing();
 	}
 	log_set_level(LOG_LVL_INFO);
@@ -1175,7 +1090,7 @@ int main(void)
 	test_full();
 	test_restart(&r, &listen);
 	test_lifecycle(&r, &listen);
-	fastpath_detach_all(pin_path);
-	ns_teardown();
+	fastpath_detach_all(g_ns.pin_path);
+	netns_teardown(&g_ns);
 	return done_testing();
 }

@@ -6,20 +6,18 @@
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <poll.h>
-#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "fastpath.h"
 #include "ifwatch.h"
 #include "log.h"
+#include "netns_rig.h"
 #include "tap.h"
 #include "xdp_load.h"
 
@@ -44,54 +42,13 @@ static const char *const net_cmds[] = {
 #define QUIET_MS 300		/* no notification for this long: the burst is over */
 #define SETTLE_MAX_MS 5000	/* and never wait longer than this for one */
 
-static char bpffs_dir[64] = "/tmp/test_ifwatch.XXXXXX";
-static char pin_path[128];
+static struct netns_rig g_ns;
 static int nchanged;		/* calls of changed() */
 static int stirred, unsettled;	/* refreshes that caused notifications; did not settle */
 
 static void changed(void *arg)
 {
 	(*(int *)arg)++;
-}
-
-static int sh(const char *cmd)
-{
-	int rc = system(cmd);
-
-	if (rc)
-		diag("command failed (%d): %s", rc, cmd);
-	return rc;
-}
-
-static int ns_setup(void)
-{
-	if (unshare(CLONE_NEWNET | CLONE_NEWNS))
-		return -errno;
-	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL))
-		return -errno;
-	if (!mkdtemp(bpffs_dir))
-		return -errno;
-	if (mount("bpf", bpffs_dir, "bpf", 0, "mode=0700"))
-		return -errno;
-	snprintf(pin_path, sizeof(pin_path), "%s/turnd", bpffs_dir);
-	for (size_t i = 0; i < sizeof(net_cmds) / sizeof(net_cmds[0]); i++)
-		if (sh(net_cmds[i]))
-			return -EIO;
-	return 0;
-}
-
-static void ns_teardown(void)
-{
-	umount2(bpffs_dir, MNT_DETACH);
-	rmdir(bpffs_dir);
-}
-
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /*
@@ -117,42 +74,12 @@ static int settle(struct ifwatch *w, int quiet_ms)
 	return nchanged - before;
 }
 
-/* stderr (where log.c writes) into a temporary file while capturing. */
-static FILE *cap_file;
-static int cap_saved = -1;
-static char logbuf[16384];
-
-static void capture_start(void)
-{
-	fflush(stderr);
-	cap_file = tmpfile();
-	cap_saved = dup(2);
-	if (cap_file)
-		dup2(fileno(cap_file), 2);
-}
+static char logbuf[16384];	/* the last capture_log_end() */
 
 /* The captured lines into logbuf, echoed as diagnostics. */
-static const char *capture_end(void)
+static const char *capture_log_end(void)
 {
-	size_t n;
-
-	fflush(stderr);
-	dup2(cap_saved, 2);
-	close(cap_saved);
-	logbuf[0] = '\0';
-	if (!cap_file)
-		return logbuf;
-	rewind(cap_file);
-	n = fread(logbuf, 1, sizeof(logbuf) - 1, cap_file);
-	logbuf[n] = '\0';
-	fclose(cap_file);
-	for (char *l = logbuf, *e; *l; l = e + 1) {
-		e = strchrnul(l, '\n');
-		diag("log: %.*s", (int)(e - l), l);
-		if (!*e)
-			break;
-	}
-	return logbuf;
+	return capture_end(logbuf, sizeof(logbuf));
 }
 
 /* How many lines of the last capture contain s. */
@@ -163,17 +90,6 @@ static int log_count(const char *s)
 	for (const char *p = logbuf; (p = strstr(p, s)); p += strlen(s))
 		n++;
 	return n;
-}
-
-static sockaddr_u sa(const char *ip, uint16_t port)
-{
-	sockaddr_u a;
-
-	memset(&a, 0, sizeof(a));
-	if (addr_parse_ip(ip, &a))
-		abort();
-	addr_set_port(&a, port);
-	return a;
 }
 
 /* The id of the XDP program on ifname, 0 when none (or no such interface). */
@@ -193,7 +109,7 @@ static bool link_pinned(const char *ifname)
 	char path[256];
 	struct stat st;
 
-	snprintf(path, sizeof(path), "%s/link_%s", pin_path, ifname);
+	snprintf(path, sizeof(path), "%s/link_%s", g_ns.pin_path, ifname);
 	return !stat(path, &st);
 }
 
@@ -221,7 +137,7 @@ static int change(struct ifwatch *w, struct fastpath *fp, const char *cmd, int *
 	*seen = settle(w, QUIET_MS);
 	capture_start();
 	n = fastpath_refresh_ifaces(fp);
-	capture_end();
+	capture_log_end();
 	/*
 	 * What the refresh itself stirred up (a native attach changes features: RTM_NEWLINK)
 	 * must die down: one more refresh changes nothing and stirs nothing.
@@ -233,7 +149,7 @@ static int change(struct ifwatch *w, struct fastpath *fp, const char *cmd, int *
 		capture_start();
 		if (fastpath_refresh_ifaces(fp) || settle(w, QUIET_MS))
 			unsettled++;
-		if (capture_end()[0])
+		if (capture_log_end()[0])
 			unsettled++;	/* it logged something: it changed something */
 		memcpy(logbuf, first, sizeof(logbuf));
 		stirred++;
@@ -339,7 +255,7 @@ static void test_parse(void)
 static struct fastpath *start(struct ifwatch *w, const struct relay_cfg *r,
 			      const sockaddr_u *listen, uint32_t *prog)
 {
-	struct xdp_cfg x = { .mode = XDP_MODE_AUTO, .pin_path = pin_path };
+	struct xdp_cfg x = { .mode = XDP_MODE_AUTO, .pin_path = g_ns.pin_path };
 	struct fastpath *fp;
 
 	is_int(settle(w, QUIET_MS), 0, "nothing changes: the poll times out, no change reported");
@@ -405,14 +321,14 @@ static void test_defunct(struct fastpath *fp, uint32_t prog)
 	char path[256];
 	int fd, n;
 
-	snprintf(path, sizeof(path), "%s/link_iwb0", pin_path);
+	snprintf(path, sizeof(path), "%s/link_iwb0", g_ns.pin_path);
 	fd = bpf_obj_get(path);
 	ok(fd >= 0 && !bpf_link_detach(fd) && !prog_on("iwb0"), "B's link detached from outside");
 	if (fd >= 0)
 		close(fd);
 	capture_start();
 	n = fastpath_refresh_ifaces(fp);
-	capture_end();
+	capture_log_end();
 	is_int(n, 2, "refresh: detached (defunct link) and attached again");
 	ok(ours("iwb0", prog), "B has our program again, pinned");
 	ok(log_count("xdp detached iface=iwb0 reason=\"link no longer attached\"") == 1 &&
@@ -455,7 +371,7 @@ static void test_burst(struct ifwatch *w, struct fastpath *fp, uint32_t prog)
 		reads++;
 	}
 	seen = nchanged - seen;
-	capture_end();
+	capture_log_end();
 	log_set_level(LOG_LVL_INFO);
 	ok(reads < 1000 && mono_ms() - t0 < SETTLE_MAX_MS, "burst: drained in %d reads, %llu ms",
 	   reads, (unsigned long long)(mono_ms() - t0));
@@ -465,7 +381,7 @@ static void test_burst(struct ifwatch *w, struct fastpath *fp, uint32_t prog)
 
 	capture_start();
 	n = fastpath_refresh_ifaces(fp);
-	capture_end();
+	capture_log_end();
 	ok(n == 0 && ours("iwb0", prog) && ours("iwa0", prog),
 	   "burst: refresh finds the end state (A and B attached): no change (%d)", n);
 	n = change(w, fp, "ip addr add 198.18.8.9/32 dev iwb1", &seen);
@@ -497,13 +413,13 @@ static void test_configured(struct ifwatch *w, const struct relay_cfg *r,
 {
 	char *names[] = { "iwb0", "iwc0", "iwb0" };
 	struct xdp_cfg x = { .mode = XDP_MODE_GENERIC, .ifaces = names, .nifaces = 3,
-			     .pin_path = pin_path };
+			     .pin_path = g_ns.pin_path };
 	struct fastpath *fp;
 	int seen, n;
 
 	capture_start();
 	fp = fastpath_new(&x, r, listen, 1);
-	capture_end();
+	capture_log_end();
 	*prog = prog_on("iwb0");
 	ok(fp && ours("iwb0", *prog) && !link_pinned("iwc0"),
 	   "configured iwb0, iwc0 (missing): iwb0 attached");
@@ -529,7 +445,7 @@ static void test_configured(struct ifwatch *w, const struct relay_cfg *r,
 	is_int(log_count("\n"), 1, "in one line");
 	capture_start();
 	n = fastpath_refresh_ifaces(fp);
-	capture_end();
+	capture_log_end();
 	ok(n == 0 && !logbuf[0], "refresh again: no change, nothing logged (%d)", n);
 	ok(ours("iwb0", *prog), "iwb0 untouched throughout");
 	fastpath_free(fp);
@@ -550,19 +466,19 @@ int main(void)
 		printf("# SKIP the namespace tests: need root (CAP_BPF, CAP_SYS_ADMIN)\n");
 		return done_testing();
 	}
-	err = ns_setup();
+	err = netns_setup(&g_ns, "test_ifwatch", net_cmds, sizeof(net_cmds) / sizeof(net_cmds[0]));
 	probe = bpf_map_create(BPF_MAP_TYPE_ARRAY, "probe", 4, 4, 1, NULL);
 	if (err == -EPERM || probe == -EPERM) {
 		printf("# SKIP the namespace tests: need CAP_BPF and CAP_SYS_ADMIN "
 		       "(namespaces: %s, bpf: %s)\n", strerror(-err),
 		       probe < 0 ? strerror(-probe) : "ok");
-		ns_teardown();
+		netns_teardown(&g_ns);
 		return done_testing();
 	}
 	close(probe);
 	if (!ok(!err, "network and mount namespaces, veth A, private bpffs (%s)",
 		strerror(-err))) {
-		ns_teardown();
+		netns_teardown(&g_ns);
 		return done_testing();
 	}
 	log_set_level(LOG_LVL_INFO);
@@ -585,7 +501,7 @@ int main(void)
 	test_configured(w, &r, &listen, &prog);
 	ifwatch_free(w);
 out:
-	fastpath_detach_all(pin_path);
-	ns_teardown();
+	fastpath_detach_all(g_ns.pin_path);
+	netns_teardown(&g_ns);
 	return done_testing();
 }

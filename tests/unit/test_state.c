@@ -1,15 +1,11 @@
 /* test_state.c - the state file: real loopback relays saved and rebuilt, hostile files refused. */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "auth.h"
@@ -22,12 +18,11 @@
 #include "turn.h"
 #include "turn_client.h"
 #include "udp.h"
+#include "udp_rig.h"
 
 #define REALM "example.org"
 #define USER "alice"
 #define PASS "s3cret"
-#define PORT_MIN 58000
-#define PORT_MAX 58999
 #define FIRST_ID 1000
 #define MAX_SNAP 8
 #define MAX_ENT 8
@@ -35,24 +30,6 @@
 #define DOC_PEER2 "203.0.113.9:7000"
 #define BIG "99999999999999999999999"	/* overflows uint64_t */
 #define ANY_REJECT (-1000)		/* want: 0 (ignored) or -EINVAL, nothing restored */
-
-/* One turnd as main.c builds it: loop, UDP transport (one listener), TURN core. */
-struct rig {
-	struct loop *l;
-	struct udp *u;
-	struct turn_server *turn;
-	sockaddr_u listen;
-};
-
-/* A client with a real socket, so that the core's replies arrive somewhere. */
-struct client {
-	int fd;
-	struct turn_tuple t;
-	const char *user, *pass;
-	sockaddr_u relayed;
-	uint8_t buf[TC_MAX_MSG];
-	struct stun_msg m;
-};
 
 /* An allocation's forwarding state, copied out of turn_foreach_fwd. */
 struct fwd_snap {
@@ -77,58 +54,8 @@ static struct peer_policy g_pol;
 static char g_dir[64];
 static char g_path[128];
 static char g_boot[64];
-static uint32_t g_tidn = 1;
-
-static void die(const char *what)
-{
-	printf("Bail out! %s: %s\n", what, strerror(errno));
-	exit(2);
-}
 
 /* --- sockets and files --- */
-
-static int udp_bound(const char *addr)
-{
-	sockaddr_u a = tc_addr(addr);
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0)
-		die("socket");
-	if (bind(fd, &a.sa, addr_len(&a))) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static sockaddr_u sock_name(int fd)
-{
-	sockaddr_u a;
-	socklen_t l = sizeof(a);
-
-	memset(&a, 0, sizeof(a));
-	if (getsockname(fd, &a.sa, &l))
-		die("getsockname");
-	return a;
-}
-
-/* A loopback port nobody uses right now, outside the relay range. */
-static sockaddr_u free_addr(void)
-{
-	sockaddr_u a;
-
-	for (int i = 0; i < 100; i++) {
-		int fd = udp_bound("127.0.0.1:0");
-
-		if (fd < 0)
-			die("bind");
-		a = sock_name(fd);
-		close(fd);
-		if (addr_port(&a) < PORT_MIN || addr_port(&a) > PORT_MAX)
-			break;
-	}
-	return a;
-}
 
 /* Can a fresh socket bind 127.0.0.1:port (the port is free)? */
 static bool port_free(uint16_t port)
@@ -190,195 +117,10 @@ static char *read_all(const char *path, size_t *len)
 
 /* --- the daemon under test --- */
 
-static int rig_up(struct rig *r, const sockaddr_u *listen)
-{
-	struct relay_cfg rc = { .naddr = 1, .port_min = PORT_MIN, .port_max = PORT_MAX };
-	struct turn_params p = { .software = "turnd-test", .default_lifetime = 600,
-				 .max_lifetime = 3600, .perm_lifetime = 300, .chan_lifetime = 600,
-				 .first_id = FIRST_ID };
-	struct turn_ops ops;
-
-	memset(r, 0, sizeof(*r));
-	rc.addr[0] = tc_addr("127.0.0.1:0");
-	r->listen = *listen;
-	r->l = loop_new();
-	if (!r->l)
-		return -1;
-	r->u = udp_new(r->l, listen, 1, &rc);
-	if (!r->u) {
-		loop_free(r->l);
-		return -1;
-	}
-	udp_ops(r->u, &ops);
-	r->turn = turn_new(&p, g_auth, &g_pol, loop_timers(r->l), &ops);
-	if (!r->turn) {
-		udp_free(r->u);
-		loop_free(r->l);
-		return -1;
-	}
-	udp_attach(r->u, r->turn);
-	return 0;
-}
-
-static void rig_down(struct rig *r)
-{
-	turn_free(r->turn);
-	udp_free(r->u);
-	loop_free(r->l);
-	memset(r, 0, sizeof(*r));
-}
-
 static void rig_must(struct rig *r, const sockaddr_u *listen)
 {
-	if (rig_up(r, listen))
+	if (rig_up(r, listen, g_auth, &g_pol, FIRST_ID))
 		die("rig_up");
-}
-
-struct stopper {
-	struct timer t;
-	struct loop *l;
-};
-
-static void stopper_fire(struct timer *t, uint64_t now_ms)
-{
-	(void)now_ms;
-	loop_stop(container_of(t, struct stopper, t)->l);
-}
-
-/* Run the real event loop for ms: relay sockets deliver what peers sent. */
-static void pump(struct rig *r, unsigned ms)
-{
-	struct stopper s = { .l = r->l };
-
-	timer_init(&s.t, stopper_fire);
-	timerq_set(loop_timers(r->l), &s.t, loop_now_ms() + ms);
-	loop_run(r->l);
-	timerq_del(loop_timers(r->l), &s.t);
-}
-
-static struct turn_clock now_clock(void)
-{
-	struct turn_clock c = { .ms = loop_now_ms(), .wall_s = (uint64_t)time(NULL) };
-
-	return c;
-}
-
-/* --- clients --- */
-
-static void client_open(struct client *c, const struct rig *r, const char *user,
-			const char *pass)
-{
-	memset(c, 0, sizeof(*c));
-	c->fd = udp_bound("127.0.0.1:0");
-	if (c->fd < 0)
-		die("client bind");
-	c->t.client = sock_name(c->fd);
-	c->t.server = r->listen;
-	c->t.proto = IPPROTO_UDP;
-	c->t.lid = 0;
-	c->user = user;
-	c->pass = pass;
-}
-
-/* One datagram within ms, or -1. */
-static ssize_t recv_wait(int fd, void *buf, size_t len, unsigned ms, sockaddr_u *from)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	socklen_t fl = sizeof(*from);
-
-	if (poll(&p, 1, (int)ms) != 1)
-		return -1;
-	return recvfrom(fd, buf, len, MSG_DONTWAIT, &from->sa, &fl);
-}
-
-/* The STUN response to tid on c's socket: 0 success, its error code, or -1. */
-static int client_reply(struct client *c, const uint8_t *tid)
-{
-	const struct stun_attr *ec;
-	const char *reason;
-	size_t rlen;
-	sockaddr_u from;
-	int code;
-
-	for (int i = 0; i < 8; i++) {
-		ssize_t n = recv_wait(c->fd, c->buf, sizeof(c->buf), 1000, &from);
-
-		if (n < 0)
-			return -1;
-		if (stun_decode(c->buf, (size_t)n, &c->m) || memcmp(c->m.tid, tid, STUN_TID_LEN))
-			continue;
-		if (c->m.cls == STUN_SUCCESS)
-			return 0;
-		ec = stun_find(&c->m, STUN_A_ERROR_CODE);
-		if (!ec || stun_get_error(ec, &code, &reason, &rlen))
-			return -1;
-		return code;
-	}
-	return -1;
-}
-
-/* Seal q with c's credentials (fresh nonce), hand it to the core on c's tuple, await reply. */
-static int client_request(struct rig *r, struct client *c, struct tc_req *q)
-{
-	struct turn_clock now = now_clock();
-	char nonce[AUTH_NONCE_LEN + 1];
-	uint8_t tid[STUN_TID_LEN];
-	struct tc_creds cr;
-	int len;
-
-	turn_make_nonce(r->turn, &c->t.client, now.wall_s, nonce);
-	tc_creds_for(&cr, c->user, REALM, c->pass, nonce);
-	len = tc_seal(q, &cr, true);
-	if (len < 0)
-		die("tc_seal");
-	memcpy(tid, q->buf + 8, STUN_TID_LEN);
-	turn_on_client(r->turn, &c->t, q->buf, (size_t)len, &now);
-	return client_reply(c, tid);
-}
-
-static int do_allocate(struct rig *r, struct client *c)
-{
-	const struct stun_attr *a;
-	struct tc_req q;
-	int code;
-
-	tc_begin(&q, TURN_ALLOCATE, STUN_REQUEST, g_tidn++);
-	tc_transport(&q, IPPROTO_UDP);
-	code = client_request(r, c, &q);
-	if (code)
-		return code;
-	a = stun_find(&c->m, STUN_A_XOR_RELAYED_ADDRESS);
-	if (!a || stun_get_xaddr(&c->m, a, &c->relayed))
-		return -1;
-	return 0;
-}
-
-static int do_refresh(struct rig *r, struct client *c, uint32_t lifetime)
-{
-	struct tc_req q;
-
-	tc_begin(&q, TURN_REFRESH, STUN_REQUEST, g_tidn++);
-	tc_lifetime(&q, lifetime);
-	return client_request(r, c, &q);
-}
-
-static int do_perm(struct rig *r, struct client *c, const char *peer)
-{
-	struct tc_req q;
-
-	tc_begin(&q, TURN_CREATE_PERMISSION, STUN_REQUEST, g_tidn++);
-	tc_peer(&q, peer);
-	return client_request(r, c, &q);
-}
-
-static int do_chan(struct rig *r, struct client *c, uint16_t num, const char *peer)
-{
-	struct tc_req q;
-
-	tc_begin(&q, TURN_CHANNEL_BIND, STUN_REQUEST, g_tidn++);
-	tc_channel(&q, num);
-	tc_peer(&q, peer);
-	return client_request(r, c, &q);
 }
 
 /* --- snapshots of the core --- */
@@ -601,7 +343,7 @@ static void check_relays_live(struct rig *r, struct client c[3], int peer)
 
 	sendto(peer, "hello", 5, 0, &c[0].relayed.sa, addr_len(&c[0].relayed));
 	sendto(peer, "hello", 5, 0, &c[2].relayed.sa, addr_len(&c[2].relayed));
-	pump(r, 200);
+	rig_pump(r, 200);
 	is_int(st->pkts_p2c - p2c, 1, "peer -> restored relay of c0: relayed to the client");
 	is_int(st->drops[DROP_NO_PERMISSION] - nop, 1,
 	       "peer -> restored relay of c2 (no permission): dropped by the core");
@@ -773,7 +515,7 @@ static int g_p1, g_p2;		/* relay ports for hostile files: free when the test sta
 
 static void pick_ports(void)
 {
-	for (g_p1 = PORT_MAX - 99; g_p1 < PORT_MAX; g_p1++)
+	for (g_p1 = RIG_PORT_MAX - 99; g_p1 < RIG_PORT_MAX; g_p1++)
 		if (port_free((uint16_t)g_p1) && port_free((uint16_t)(g_p1 + 1)))
 			break;
 	g_p2 = g_p1 + 1;
