@@ -207,7 +207,17 @@ fuzz: fuzz-build
 endif
 # --- fuzz end ---
 
-tests: all $(TEST_BINS) $(BPF_OBJS)
+# --- test tools begin ---
+# Programs the interop tests run: tests/tools/X.c -> $(BUILD)/tests/X (hostile: 66-hostile.t).
+TEST_TOOLS := $(BUILD)/tests/hostile
+
+$(BUILD)/tests/hostile: $(BUILD)/tests/tools/hostile.o
+	@mkdir -p $(dir $@)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^
+# --- test tools end ---
+
+tests: all $(TEST_BINS) $(BPF_OBJS) $(TEST_TOOLS)
 
 # Install what is missing (dpkg-query first, so a ready machine runs no apt-get).
 deps:

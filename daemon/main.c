@@ -237,7 +237,7 @@ static int setup_signals(struct turnd *d)
 
 static int start(struct turnd *d)
 {
-	struct turn_params tp;
+	struct turn_params tp = { 0 };
 	struct turn_ops ops = { 0 };
 
 	d->auth = setup_auth(&d->cfg);

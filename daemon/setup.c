@@ -70,6 +70,7 @@ int setup_relay_addrs(struct relay_cfg *r)
 
 void setup_turn_params(const struct turnd_config *c, struct turn_params *p)
 {
+	memset(p, 0, sizeof(*p));	/* fields the config does not set keep their defaults */
 	p->software = c->software;
 	p->default_lifetime = c->alloc.default_lifetime;
 	p->max_lifetime = c->alloc.max_lifetime;
