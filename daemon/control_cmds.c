@@ -111,7 +111,8 @@ static void status_xdp(struct fastpath *fp, struct ctl_out *o)
 static int cmd_status(struct ctl_req *r)
 {
 	static const char *const drops[DROP_NR] = { "malformed", "no_allocation", "no_channel",
-						     "no_permission", "policy", "unexpected" };
+						     "no_permission", "policy", "unexpected",
+						     "rcvbuf" };
 	static const char *const limits[LIMIT_NR] = { "max_per_user", "max_total",
 		"max_permissions", "max_channels", "max_bps", "unauth_rate" };
 	const struct turn_stats *st = turn_get_stats(r->turn);

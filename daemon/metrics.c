@@ -85,6 +85,7 @@ static const char *const drop_names[DROP_NR] = {
 	[DROP_NO_PERMISSION] = "no_permission",
 	[DROP_POLICY] = "policy",
 	[DROP_UNEXPECTED] = "unexpected",
+	[DROP_RCVBUF] = "rcvbuf",
 };
 
 /* The kernel's pass counters and their reason labels. */

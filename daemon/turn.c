@@ -130,6 +130,12 @@ uint64_t turn_generation(const struct turn_server *s)
 	return s->generation;
 }
 
+void turn_count_drops(struct turn_server *s, enum turn_drop why, uint64_t n)
+{
+	if (why >= 0 && why < DROP_NR)
+		s->st.drops[why] += n;
+}
+
 const struct turn_stats *turn_get_stats(const struct turn_server *s)
 {
 	return &s->st;

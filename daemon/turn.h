@@ -135,6 +135,7 @@ enum turn_drop {
 	DROP_NO_PERMISSION,	/* peer data or Send without a permission */
 	DROP_POLICY,		/* Send to a refused peer */
 	DROP_UNEXPECTED,	/* responses, unknown indications */
+	DROP_RCVBUF,		/* dropped by the kernel: a socket's receive buffer was full */
 	DROP_NR
 };
 
@@ -197,6 +198,8 @@ void turn_on_peer(struct turn_server *s, int handle, const sockaddr_u *peer, con
 		  size_t len, const struct turn_clock *now);
 
 const struct turn_stats *turn_get_stats(const struct turn_server *s);
+/* Count n drops that happened outside the core (DROP_RCVBUF: the I/O layer's sockets). */
+void turn_count_drops(struct turn_server *s, enum turn_drop why, uint64_t n);
 /*
  * The NONCE the server hands a client at address client at wall-clock time now_s (nonces are
  * bound to the client's IP address: one replayed from another address gets 438).

@@ -25,6 +25,7 @@ struct listener {
 	int fd;
 	sockaddr_u addr;
 	bool wildcard;
+	uint32_t ovfl;		/* the kernel's drop count for this socket, last seen */
 };
 
 struct udp {
@@ -36,7 +37,8 @@ struct udp {
 	int nls;
 	struct relay_cfg relay;
 	uint8_t *used[2];	/* port bitmaps, [0] IPv4, [1] IPv6 */
-	uint8_t *df;		/* per fd: DONT-FRAGMENT set */
+	uint8_t *df;		/* per relay fd: DONT-FRAGMENT set */
+	uint32_t *ovfl;		/* per relay fd: the kernel's drop count, last seen */
 	size_t ndf;
 	uint8_t buf[UDP_BUF];
 };
@@ -72,6 +74,8 @@ static int udp_socket(const sockaddr_u *a, bool quiet)
 		return -errno;
 	if (a->sa.sa_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	/* each datagram then carries the count of those the full receive buffer cost */
+	setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one));
 	if (bind(fd, &a->sa, addr_len(a))) {
 		err = -errno;
 		if (!quiet) {
@@ -85,6 +89,17 @@ static int udp_socket(const sockaddr_u *a, bool quiet)
 	return fd;
 }
 
+/* SO_RXQ_OVFL's cumulative count v for a socket whose last seen count is *last: the new drops. */
+static void count_ovfl(struct udp *u, uint32_t *last, const struct cmsghdr *c)
+{
+	uint32_t v;
+
+	memcpy(&v, CMSG_DATA(c), sizeof(v));
+	if (v != *last && u->turn)
+		turn_count_drops(u->turn, DROP_RCVBUF, (uint32_t)(v - *last));
+	*last = v;
+}
+
 static void got_client(struct udp *u, struct listener *ls, struct msghdr *mh, size_t len)
 {
 	struct turn_tuple t = { .proto = IPPROTO_UDP, .lid = (int)(ls - u->ls) };
@@ -92,8 +107,12 @@ static void got_client(struct udp *u, struct listener *ls, struct msghdr *mh, si
 
 	memcpy(&t.client, mh->msg_name, sizeof(t.client));
 	t.server = ls->addr;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); ls->wildcard && c; c = CMSG_NXTHDR(mh, c)) {
-		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
+			count_ovfl(u, &ls->ovfl, c);
+		} else if (!ls->wildcard) {
+			continue;
+		} else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
 			struct in_pktinfo pi;
 
 			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
@@ -125,7 +144,7 @@ static void on_listener(void *arg, int fd, uint32_t events)
 	struct udp *u = ls->u;
 	union {
 		struct cmsghdr align;
-		uint8_t b[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+		uint8_t b[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(uint32_t))];
 	} ctl;
 	sockaddr_u from;
 	struct iovec iov = { .iov_base = u->buf, .iov_len = sizeof(u->buf) };
@@ -153,22 +172,42 @@ static void on_listener(void *arg, int fd, uint32_t events)
 	}
 }
 
+/* The drop count last seen on relay socket fd (a slot of u->ovfl), or NULL. */
+static uint32_t *relay_ovfl(struct udp *u, int fd);
+
 static void on_relay(void *arg, int fd, uint32_t events)
 {
 	struct udp *u = arg;
+	union {
+		struct cmsghdr align;
+		uint8_t b[CMSG_SPACE(sizeof(uint32_t))];
+	} ctl;
 	sockaddr_u from;
+	struct iovec iov = { .iov_base = u->buf, .iov_len = sizeof(u->buf) };
+	struct msghdr mh;
+	uint32_t *last = relay_ovfl(u, fd);
 
 	(void)events;
 	for (int i = 0; i < UDP_BATCH; i++) {
-		socklen_t fl = sizeof(from);
 		struct turn_clock now;
-		ssize_t n = recvfrom(fd, u->buf, sizeof(u->buf), 0, &from.sa, &fl);
+		ssize_t n;
 
+		memset(&mh, 0, sizeof(mh));
+		mh.msg_name = &from;
+		mh.msg_namelen = sizeof(from);
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		mh.msg_control = ctl.b;
+		mh.msg_controllen = sizeof(ctl.b);
+		n = recvmsg(fd, &mh, 0);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EINTR && errno != ECONNREFUSED)
-				pr_warn("recvfrom on relay fd=%d failed: %s", fd, strerror(errno));
+				pr_warn("recvmsg on relay fd=%d failed: %s", fd, strerror(errno));
 			return;
 		}
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c && last; c = CMSG_NXTHDR(&mh, c))
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL)
+				count_ovfl(u, last, c);
 		now = clock_now();
 		turn_on_peer(u->turn, fd, &from, u->buf, (size_t)n, &now);
 	}
@@ -214,21 +253,41 @@ static void send_client(void *ctx, const struct turn_tuple *t, const uint8_t *bu
 		pr_debug("sendmsg to client failed: %s", strerror(errno));
 }
 
+/* Room for relay fd in the per-fd arrays: 0 or -ENOMEM. */
+static int fd_grow(struct udp *u, int fd)
+{
+	size_t n = (size_t)fd * 2 + 64;
+	uint8_t *nd;
+	uint32_t *no;
+
+	if ((size_t)fd < u->ndf)
+		return 0;
+	nd = realloc(u->df, n);
+	if (!nd)
+		return -ENOMEM;
+	u->df = nd;
+	no = realloc(u->ovfl, n * sizeof(*no));
+	if (!no)
+		return -ENOMEM;
+	u->ovfl = no;
+	memset(nd + u->ndf, 0, n - u->ndf);
+	memset(no + u->ndf, 0, (n - u->ndf) * sizeof(*no));
+	u->ndf = n;
+	return 0;
+}
+
+static uint32_t *relay_ovfl(struct udp *u, int fd)
+{
+	return fd >= 0 && !fd_grow(u, fd) ? &u->ovfl[fd] : NULL;
+}
+
 /* Track and set IP_MTU_DISCOVER per relay socket: DO for DONT-FRAGMENT, else DONT. */
 static void set_df(struct udp *u, int fd, int af, bool df)
 {
 	int v = df ? IP_PMTUDISC_DO : IP_PMTUDISC_DONT;
 
-	if ((size_t)fd >= u->ndf) {
-		size_t n = (size_t)fd * 2 + 64;
-		uint8_t *nd = realloc(u->df, n);
-
-		if (!nd)
-			return;
-		memset(nd + u->ndf, 0, n - u->ndf);
-		u->df = nd;
-		u->ndf = n;
-	}
+	if (fd_grow(u, fd))
+		return;
 	if (u->df[fd] == (uint8_t)(df + 1))
 		return;
 	u->df[fd] = (uint8_t)(df + 1);
@@ -302,8 +361,10 @@ static void relay_close(void *ctx, int fd)
 
 	if (!getsockname(fd, &a.sa, &al))
 		port_mark(u, a.sa.sa_family, addr_port(&a), false);
-	if ((size_t)fd < u->ndf)
+	if ((size_t)fd < u->ndf) {
 		u->df[fd] = 0;
+		u->ovfl[fd] = 0;
+	}
 	loop_del(u->loop, fd);
 	close(fd);
 }
@@ -498,5 +559,6 @@ void udp_free(struct udp *u)
 	free(u->used[0]);
 	free(u->used[1]);
 	free(u->df);
+	free(u->ovfl);
 	free(u);
 }

@@ -450,6 +450,7 @@ static void test_render_exact(void)
 		{ "turnd_drops_total{path=\"userspace\",reason=\"no_permission\"}", "103" },
 		{ "turnd_drops_total{path=\"userspace\",reason=\"policy\"}", "104" },
 		{ "turnd_drops_total{path=\"userspace\",reason=\"unexpected\"}", "105" },
+		{ "turnd_drops_total{path=\"userspace\",reason=\"rcvbuf\"}", "106" },
 		{ "turnd_drops_total{path=\"userspace\",reason=\"bandwidth\"}", "204" },
 		{ "turnd_drops_total{path=\"xdp\",reason=\"no_permission\"}", "1005" },
 		{ "turnd_drops_total{path=\"xdp\",reason=\"bandwidth\"}", "1010" },
