@@ -4,20 +4,34 @@
 
 #include <linux/types.h>
 
-#define GEN_MAX_FLOWS 65536
-/* Ethernet + IPv4 + UDP + ChannelData header: the bytes the generator writes per packet. */
+/* Flows (channel bindings) one run can drive: 100,000 and some room. */
+#define GEN_MAX_FLOWS 131072
+/* Ethernet + IPv4 + UDP + 4 bytes (ChannelData header, or payload): what the generator writes. */
 #define GEN_HDR_LEN 46
 #define GEN_HDR_ROOM 48
 
-/* One prepared flow: everything of the frame that differs between flows. */
+/* Load directions: client ChannelData to the peer, or peer datagrams to the client. */
+enum { DIR_C2P, DIR_P2C };
+
+/*
+ * One prepared flow: everything of the frame that differs between flows, as on the wire.
+ * c2p: sport = client port, dport = listener port, channel. p2c: sport = peer port,
+ * dport = relayed port, channel unused (the 4 bytes there are payload).
+ */
 struct gen_flow {
-	__be16 sport;		/* client port */
+	__be16 sport;
+	__be16 dport;
 	__be16 channel;
-	__u16 udp_check;	/* full UDP checksum of the frame, as on the wire */
-	__u16 pad;
+	__u16 udp_check;	/* full UDP checksum of the frame, as on the wire; 0 = none */
 };
 
 /* Counters of count.bpf.c (PERCPU_ARRAY index). */
 enum { COUNT_PKTS, COUNT_BYTES, COUNT_OTHER, COUNT_NR };
+
+/* What count.bpf.c counts (rodata `mode`). */
+enum {
+	COUNT_PEER,	/* UDP to a port in [port_lo, port_hi]: c2p arriving at the peer */
+	COUNT_CLIENT,	/* well-framed ChannelData from src_port, not to skip_addr: p2c */
+};
 
 #endif

@@ -15,10 +15,12 @@
 #include "fwd.skel.h"
 
 /*
- * turnbench-count attach DEV PEER_PORT: count.bpf.c on DEV in native mode (netlink attach:
- * it stays when this process exits, and goes with the device or its namespace).
+ * turnbench-count attach DEV peer PORT_LO PORT_HI | attach DEV client SRC_PORT SKIP_IP:
+ * count.bpf.c on DEV in native mode (netlink attach: it stays when this process exits, and
+ * goes with the device or its namespace), counting what reaches the peer or the client.
  * turnbench-count read DEV: "pkts bytes other" summed over CPUs, from the program on DEV.
- * turnbench-count fwd DEV OUT_DEV SMAC DMAC SRC_IP DST_IP SPORT DPORT: the trivial forwarder.
+ * turnbench-count fwd DEV OUT_DEV SMAC DMAC SRC_IP DST_IP SPORT DPORT c2p|p2c: the trivial
+ * forwarder.
  */
 
 static int ifindex_of(const char *dev)
@@ -30,7 +32,29 @@ static int ifindex_of(const char *dev)
 	return i;
 }
 
-static int cmd_attach(const char *dev, const char *port)
+/* Settings of the counter from "peer PORT_LO PORT_HI" or "client SRC_PORT SKIP_IP". */
+static int count_settings(struct count_bpf *skel, char **a)
+{
+	struct in_addr skip;
+
+	if (!strcmp(a[0], "peer")) {
+		skel->rodata->mode = COUNT_PEER;
+		skel->rodata->port_lo = (uint16_t)atoi(a[1]);
+		skel->rodata->port_hi = (uint16_t)atoi(a[2]);
+		return 0;
+	}
+	if (!strcmp(a[0], "client") && inet_pton(AF_INET, a[2], &skip) == 1) {
+		skel->rodata->mode = COUNT_CLIENT;
+		skel->rodata->src_port = (uint16_t)atoi(a[1]);
+		skel->rodata->skip_addr = skip.s_addr;
+		return 0;
+	}
+	fprintf(stderr, "turnbench-count: expected \"peer PORT_LO PORT_HI\" or \"client SRC_PORT "
+		"SKIP_IP\"\n");
+	return -EINVAL;
+}
+
+static int cmd_attach(const char *dev, char **a)
 {
 	struct count_bpf *skel;
 	int ifindex = ifindex_of(dev), err = 1;
@@ -40,8 +64,7 @@ static int cmd_attach(const char *dev, const char *port)
 	skel = count_bpf__open();
 	if (!skel)
 		return 1;
-	skel->rodata->peer_port = (uint16_t)atoi(port);
-	if (count_bpf__load(skel))
+	if (count_settings(skel, a) || count_bpf__load(skel))
 		goto out;
 	if (bpf_xdp_attach(ifindex, bpf_program__fd(skel->progs.count), XDP_FLAGS_DRV_MODE,
 			   NULL)) {
@@ -80,7 +103,8 @@ static int stats_map(int ifindex)
 			continue;
 		memset(&minfo, 0, sizeof(minfo));
 		mlen = sizeof(minfo);
-		if (!bpf_obj_get_info_by_fd(fd, &minfo, &mlen) && !strcmp(minfo.name, "count_stats"))
+		if (!bpf_obj_get_info_by_fd(fd, &minfo, &mlen) &&
+		    !strcmp(minfo.name, "count_stats"))
 			return fd;
 		close(fd);
 	}
@@ -138,7 +162,7 @@ static int cmd_fwd(char **a)
 	struct in_addr src, dst;
 
 	if (!ifindex || !out || inet_pton(AF_INET, a[4], &src) != 1 ||
-	    inet_pton(AF_INET, a[5], &dst) != 1)
+	    inet_pton(AF_INET, a[5], &dst) != 1 || (strcmp(a[8], "c2p") && strcmp(a[8], "p2c")))
 		return 1;
 	skel = fwd_bpf__open();
 	if (!skel)
@@ -150,6 +174,7 @@ static int cmd_fwd(char **a)
 	skel->rodata->sport = htons((uint16_t)atoi(a[6]));
 	skel->rodata->dport = htons((uint16_t)atoi(a[7]));
 	skel->rodata->out_ifindex = (uint32_t)out;
+	skel->rodata->dir = strcmp(a[8], "c2p") ? DIR_P2C : DIR_C2P;
 	if (fwd_bpf__load(skel))
 		goto out;
 	if (bpf_xdp_attach(ifindex, bpf_program__fd(skel->progs.fwd), XDP_FLAGS_DRV_MODE, NULL)) {
@@ -165,13 +190,14 @@ out:
 
 int main(int argc, char **argv)
 {
-	if (argc == 4 && !strcmp(argv[1], "attach"))
-		return cmd_attach(argv[2], argv[3]);
+	if (argc == 6 && !strcmp(argv[1], "attach"))
+		return cmd_attach(argv[2], argv + 3);
 	if (argc == 3 && !strcmp(argv[1], "read"))
 		return cmd_read(argv[2]);
-	if (argc == 10 && !strcmp(argv[1], "fwd"))
+	if (argc == 11 && !strcmp(argv[1], "fwd"))
 		return cmd_fwd(argv + 2);
-	fprintf(stderr, "usage: turnbench-count attach DEV PEER_PORT | read DEV |\n"
-		"       fwd DEV OUT_DEV SMAC DMAC SRC_IP DST_IP SPORT DPORT\n");
+	fprintf(stderr, "usage: turnbench-count attach DEV peer PORT_LO PORT_HI |\n"
+		"       attach DEV client SRC_PORT SKIP_IP | read DEV |\n"
+		"       fwd DEV OUT_DEV SMAC DMAC SRC_IP DST_IP SPORT DPORT c2p|p2c\n");
 	return 2;
 }

@@ -1,4 +1,4 @@
-/* fwd.bpf.c - trivial XDP forwarder, the benchmark's ceiling: strip 4 bytes, rewrite, redirect. */
+/* fwd.bpf.c - trivial XDP forwarder, the benchmark's ceiling: strip or add 4 bytes, redirect. */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
@@ -7,11 +7,14 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 
+#include "bench.h"
+
 /*
- * Every IPv4 UDP datagram to the listener becomes one from saddr:sport to daddr:dport,
- * its first 4 payload bytes (the ChannelData header) stripped, sent out of out_ifindex. No
- * map lookup, no route lookup, UDP checksum 0 (allowed over IPv4): what is left is the
- * cost of XDP forwarding itself. Anything else passes.
+ * c2p: every IPv4 UDP datagram becomes one from saddr:sport to daddr:dport, its first 4
+ * payload bytes (the ChannelData header) stripped, sent out of out_ifindex. p2c: 4 bytes are
+ * added in front of the payload instead, a ChannelData header (channel 0x4000, the payload's
+ * length). No map lookup, no route lookup, UDP checksum 0 (allowed over IPv4): what is left
+ * is the cost of XDP forwarding itself. Anything else passes.
  */
 const volatile __u8 smac[6] = {};
 const volatile __u8 dmac[6] = {};
@@ -20,6 +23,7 @@ const volatile __be32 daddr = 0;
 const volatile __be16 sport = 0;
 const volatile __be16 dport = 0;
 const volatile __u32 out_ifindex = 0;
+const volatile __u32 dir = DIR_C2P;
 
 static __always_inline __u16 ip_check(const struct iphdr *ip)
 {
@@ -35,30 +39,12 @@ static __always_inline __u16 ip_check(const struct iphdr *ip)
 	return (__u16)~sum;
 }
 
-SEC("xdp")
-int fwd(struct xdp_md *ctx)
+/* Write the headers of a datagram of ip_len IP bytes at data (bounds checked by the caller). */
+static __always_inline void rewrite(struct ethhdr *eth, struct iphdr *ip, struct udphdr *udp,
+				    __u16 ip_len)
 {
-	void *data = (void *)(long)ctx->data;
-	void *end = (void *)(long)ctx->data_end;
-	struct ethhdr *eth = data;
-	struct iphdr *ip = data + sizeof(*eth);
-	struct udphdr *udp = (void *)(ip + 1);
-	__u16 tot;
 	int i;
 
-	if ((void *)(udp + 1) + 4 > end || eth->h_proto != bpf_htons(ETH_P_IP) || ip->ihl != 5 ||
-	    ip->protocol != IPPROTO_UDP)
-		return XDP_PASS;
-	tot = bpf_ntohs(ip->tot_len);
-	if (tot < 32 || bpf_xdp_adjust_head(ctx, 4))
-		return XDP_PASS;
-	data = (void *)(long)ctx->data;
-	end = (void *)(long)ctx->data_end;
-	eth = data;
-	ip = data + sizeof(*eth);
-	udp = (void *)(ip + 1);
-	if ((void *)(udp + 1) > end)
-		return XDP_ABORTED;
 #pragma unroll
 	for (i = 0; i < 6; i++) {
 		eth->h_dest[i] = dmac[i];
@@ -66,7 +52,7 @@ int fwd(struct xdp_md *ctx)
 	}
 	eth->h_proto = bpf_htons(ETH_P_IP);
 	*(__u16 *)ip = bpf_htons(0x4500);
-	ip->tot_len = bpf_htons(tot - 4);
+	ip->tot_len = bpf_htons(ip_len);
 	ip->id = 0;
 	ip->frag_off = 0;
 	ip->ttl = 64;
@@ -77,8 +63,45 @@ int fwd(struct xdp_md *ctx)
 	ip->check = ip_check(ip);
 	udp->source = sport;
 	udp->dest = dport;
-	udp->len = bpf_htons(tot - 4 - 20);
+	udp->len = bpf_htons(ip_len - 20);
 	udp->check = 0;
+}
+
+SEC("xdp")
+int fwd(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	struct ethhdr *eth = data;
+	struct iphdr *ip = data + sizeof(*eth);
+	struct udphdr *udp = (void *)(ip + 1);
+	__u16 tot, len;
+	__u8 *ch;
+
+	if ((void *)(udp + 1) + 4 > end || eth->h_proto != bpf_htons(ETH_P_IP) || ip->ihl != 5 ||
+	    ip->protocol != IPPROTO_UDP)
+		return XDP_PASS;
+	tot = bpf_ntohs(ip->tot_len);
+	if (tot < 32 || tot > 1500 || bpf_xdp_adjust_head(ctx, dir == DIR_C2P ? 4 : -4))
+		return XDP_PASS;
+	data = (void *)(long)ctx->data;
+	end = (void *)(long)ctx->data_end;
+	eth = data;
+	ip = data + sizeof(*eth);
+	udp = (void *)(ip + 1);
+	ch = (__u8 *)(udp + 1);
+	if ((void *)(ch + 4) > end)
+		return XDP_ABORTED;
+	if (dir == DIR_C2P) {
+		rewrite(eth, ip, udp, tot - 4);
+	} else {
+		len = tot - 28;
+		rewrite(eth, ip, udp, tot + 4);
+		ch[0] = 0x40;
+		ch[1] = 0;
+		ch[2] = len >> 8;
+		ch[3] = len & 0xff;
+	}
 	return bpf_redirect(out_ifindex, 0);
 }
 
