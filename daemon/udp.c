@@ -138,33 +138,47 @@ static void got_client(struct udp *u, struct listener *ls, struct msghdr *mh, si
 	turn_on_client(u->turn, &t, u->buf, len, &now);
 }
 
+/* Control space: a packet-info cmsg (listeners) and SO_RXQ_OVFL's count. */
+union udp_ctl {
+	struct cmsghdr align;
+	uint8_t b[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(uint32_t))];
+};
+
+/* One datagram of fd into u->buf, its source into *from: its length or -errno. */
+static ssize_t recv_one(struct udp *u, int fd, sockaddr_u *from, union udp_ctl *ctl,
+			struct msghdr *mh)
+{
+	struct iovec iov = { .iov_base = u->buf, .iov_len = sizeof(u->buf) };
+	ssize_t n;
+
+	memset(mh, 0, sizeof(*mh));
+	mh->msg_name = from;
+	mh->msg_namelen = sizeof(*from);
+	mh->msg_iov = &iov;
+	mh->msg_iovlen = 1;
+	mh->msg_control = ctl->b;
+	mh->msg_controllen = sizeof(ctl->b);
+	n = recvmsg(fd, mh, 0);
+	mh->msg_iov = NULL;	/* iov goes with this frame; the callers read name and control */
+	mh->msg_iovlen = 0;
+	return n < 0 ? -errno : n;
+}
+
 static void on_listener(void *arg, int fd, uint32_t events)
 {
 	struct listener *ls = arg;
 	struct udp *u = ls->u;
-	union {
-		struct cmsghdr align;
-		uint8_t b[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(uint32_t))];
-	} ctl;
+	union udp_ctl ctl;
 	sockaddr_u from;
-	struct iovec iov = { .iov_base = u->buf, .iov_len = sizeof(u->buf) };
 	struct msghdr mh;
 
 	(void)events;
 	for (int i = 0; i < UDP_BATCH; i++) {
-		ssize_t n;
+		ssize_t n = recv_one(u, fd, &from, &ctl, &mh);
 
-		memset(&mh, 0, sizeof(mh));
-		mh.msg_name = &from;
-		mh.msg_namelen = sizeof(from);
-		mh.msg_iov = &iov;
-		mh.msg_iovlen = 1;
-		mh.msg_control = ctl.b;
-		mh.msg_controllen = sizeof(ctl.b);
-		n = recvmsg(fd, &mh, 0);
 		if (n < 0) {
-			if (errno != EAGAIN && errno != EINTR)
-				pr_warn("recvmsg on listener failed: %s", strerror(errno));
+			if (n != -EAGAIN && n != -EINTR)
+				pr_warn("recvmsg on listener failed: %s", strerror((int)-n));
 			return;
 		}
 		addr_unmap_v4(&from);
@@ -178,31 +192,19 @@ static uint32_t *relay_ovfl(struct udp *u, int fd);
 static void on_relay(void *arg, int fd, uint32_t events)
 {
 	struct udp *u = arg;
-	union {
-		struct cmsghdr align;
-		uint8_t b[CMSG_SPACE(sizeof(uint32_t))];
-	} ctl;
+	union udp_ctl ctl;
 	sockaddr_u from;
-	struct iovec iov = { .iov_base = u->buf, .iov_len = sizeof(u->buf) };
 	struct msghdr mh;
 	uint32_t *last = relay_ovfl(u, fd);
 
 	(void)events;
 	for (int i = 0; i < UDP_BATCH; i++) {
 		struct turn_clock now;
-		ssize_t n;
+		ssize_t n = recv_one(u, fd, &from, &ctl, &mh);
 
-		memset(&mh, 0, sizeof(mh));
-		mh.msg_name = &from;
-		mh.msg_namelen = sizeof(from);
-		mh.msg_iov = &iov;
-		mh.msg_iovlen = 1;
-		mh.msg_control = ctl.b;
-		mh.msg_controllen = sizeof(ctl.b);
-		n = recvmsg(fd, &mh, 0);
 		if (n < 0) {
-			if (errno != EAGAIN && errno != EINTR && errno != ECONNREFUSED)
-				pr_warn("recvmsg on relay fd=%d failed: %s", fd, strerror(errno));
+			if (n != -EAGAIN && n != -EINTR && n != -ECONNREFUSED)
+				pr_warn("recvmsg on relay fd=%d failed: %s", fd, strerror((int)-n));
 			return;
 		}
 		for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c && last; c = CMSG_NXTHDR(&mh, c))
