@@ -361,8 +361,13 @@ static __always_inline int relay(struct xdp_md *ctx, const struct pkt *p,
 	/* From here on the frame is changed: p's packet pointers are stale. */
 	if (bpf_xdp_adjust_head(ctx, rw->c2p ? CHANDATA_HDR : -CHANDATA_HDR))
 		return count(XDP_PASS, TURN_XDP_PASS_UNSUPPORTED);
-	/* Shrinking to `want` cannot fail: it stays longer than an Ethernet header. */
-	len = bpf_xdp_get_buff_len(ctx);
+	/*
+	 * Shrinking to `want` cannot fail: it stays longer than an Ethernet header. The frame is
+	 * linear (the program is not "xdp.frags", so the kernel never hands it a multi-buffer
+	 * frame): its length is data_end - data, what bpf_xdp_get_buff_len() would say for the
+	 * price of a helper call.
+	 */
+	len = (__u32)(ctx->data_end - ctx->data);
 	if (len > want)
 		bpf_xdp_adjust_tail(ctx, (int)(want - len));
 	/* Cannot fail either (the lengths were checked before); the checks are the verifier's. */
