@@ -70,7 +70,9 @@ static void check_entry(const struct jdoc *d, size_t i, const char *text, size_t
 		}
 	if (jdoc_get(d, "%s", e->path) != v)
 		abort();
-	if (array_index(e->path, &plen, &idx)) {
+	/* a ".N" suffix may also be an object key (keys may hold dots and digits): jdoc_count
+	 * counts only indices the entries could hold */
+	if (array_index(e->path, &plen, &idx) && idx < d->n) {
 		memcpy(prefix, e->path, plen);
 		prefix[plen] = 0;
 		if (jdoc_count(d, prefix) <= idx)
