@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 #include <netinet/in.h>
 
 #include "bench.h"
@@ -48,5 +49,14 @@ int frame_parse_mac(const char *s, uint8_t mac[6]);
 uint32_t frame_sum(const uint8_t *p, size_t len, uint32_t sum);
 /* Fold a sum to 16 bits and complement it. */
 uint16_t frame_fold(uint32_t sum);
+
+/* CLOCK_MONOTONIC in nanoseconds (the generators' and the probe's pacing clock). */
+static inline uint64_t bench_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 #endif

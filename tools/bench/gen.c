@@ -34,14 +34,6 @@ static void on_signal(int sig)
 	stop = sig;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* Write flows[0..n) into the program's map, as prepared against the template. 0 or -errno. */
 static int put_flows(const struct gen_opts *o, struct gen_bpf *skel, const struct bench_flow *flows,
 		     int n, uint8_t *frame, size_t len)
@@ -92,24 +84,24 @@ static uint64_t next_repeat(uint64_t repeat, uint64_t dt)
 static int blast(const struct gen_opts *o, struct gen_bpf *skel, int ifindex, uint8_t *frame,
 		 size_t len)
 {
-	uint64_t t0 = now_ns(), end = t0 + (uint64_t)(o->duration * 1e9), t, dt, sent;
+	uint64_t t0 = bench_now_ns(), end = t0 + (uint64_t)(o->duration * 1e9), t, dt, sent;
 	uint64_t repeat = FIRST_REPEAT, left, runs = 0;
 	int prog_fd = bpf_program__fd(skel->progs.gen), calls = 0, err = 0;
 
-	while (!stop && (t = now_ns()) < end && calls < MAX_CALLS) {
+	while (!stop && (t = bench_now_ns()) < end && calls < MAX_CALLS) {
 		left = end - t;
 		if (runs && left < CALL_NS)	/* the last call: only what fits the time left */
 			repeat = repeat * left / CALL_NS + 1;
 		err = run_once(prog_fd, ifindex, frame, len, (uint32_t)repeat);
 		if (err)
 			break;
-		dt = now_ns() - t;
+		dt = bench_now_ns() - t;
 		runs += repeat;
 		calls++;
 		repeat = next_repeat(repeat, dt);
 	}
 	sent = skel->bss->sent;
-	dt = now_ns() - t0;
+	dt = bench_now_ns() - t0;
 	printf("sent=%llu ns=%llu calls=%d pps=%.0f\n", (unsigned long long)sent,
 	       (unsigned long long)dt, calls, dt ? sent * 1e9 / dt : 0.0);
 	if (err)

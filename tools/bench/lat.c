@@ -11,6 +11,7 @@
 #include <arpa/inet.h>
 
 #include "log.h"
+#include "frame.h"
 #include "turnc.h"
 
 /*
@@ -54,14 +55,6 @@ static void on_load(int sig)
 	load = sig == SIGUSR1;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void put32(uint8_t *p, uint32_t v)
 {
 	v = htonl(v);
@@ -79,7 +72,7 @@ static uint32_t get32(const uint8_t *p)
 static int send_ping(struct ping *pg)
 {
 	uint8_t m[4 + PING_LEN];
-	uint64_t t = now_ns();
+	uint64_t t = bench_now_ns();
 
 	m[0] = PING_CHANNEL >> 8;
 	m[1] = PING_CHANNEL & 0xff;
@@ -130,17 +123,17 @@ static void drain(struct ping *pg, uint64_t wait_ns)
 
 		if (n < 0)
 			break;
-		take_answer(pg, m, n, now_ns());
+		take_answer(pg, m, n, bench_now_ns());
 	}
 }
 
 /* Ping every interval until the end, a signal, or MAX_PINGS; then wait GRACE_NS for stragglers. */
 static int ping_loop(struct ping *pg)
 {
-	uint64_t next = now_ns(), t, grace;
+	uint64_t next = bench_now_ns(), t, grace;
 	int err;
 
-	while (!stop && pg->sent < pg->max && (t = now_ns()) < pg->end_ns) {
+	while (!stop && pg->sent < pg->max && (t = bench_now_ns()) < pg->end_ns) {
 		if (t >= next) {
 			err = send_ping(pg);
 			if (err)
@@ -152,8 +145,8 @@ static int ping_loop(struct ping *pg)
 		}
 		drain(pg, next - t);
 	}
-	grace = now_ns() + GRACE_NS;
-	while (pg->recv < pg->sent && (t = now_ns()) < grace)
+	grace = bench_now_ns() + GRACE_NS;
+	while (pg->recv < pg->sent && (t = bench_now_ns()) < grace)
 		drain(pg, grace - t);
 	return 0;
 }
@@ -242,7 +235,7 @@ static int cmd_ping(int argc, char **argv)
 		goto out;
 	printf("ready\n");
 	fflush(stdout);
-	pg.end_ns = now_ns() + (uint64_t)(secs * 1e9);
+	pg.end_ns = bench_now_ns() + (uint64_t)(secs * 1e9);
 	if (ping_loop(&pg)) {
 		pr_err("msg=\"ping send failed\" err=%s", strerror(errno));
 		goto out;
@@ -270,7 +263,7 @@ static void echo_loop(int fd, uint64_t end_ns)
 	uint64_t t, n = 0;
 	ssize_t len;
 
-	while (!stop && (t = now_ns()) < end_ns && n < 1000000000ull) {
+	while (!stop && (t = bench_now_ns()) < end_ns && n < 1000000000ull) {
 		if (poll(&pfd, 1, 100) <= 0)
 			continue;
 		flen = sizeof(from);
@@ -302,7 +295,7 @@ static int cmd_echo(int argc, char **argv)
 		pr_err("msg=\"echo socket failed\" err=%s", strerror(errno));
 		return 1;
 	}
-	echo_loop(fd, now_ns() + (uint64_t)(secs * 1e9));
+	echo_loop(fd, bench_now_ns() + (uint64_t)(secs * 1e9));
 	close(fd);
 	return 0;
 usage:

@@ -38,14 +38,6 @@ static void on_signal(int sig)
 	stop = sig;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static void sleep_until(uint64_t t)
 {
 	struct timespec ts = { .tv_sec = (time_t)(t / 1000000000ull),
@@ -82,7 +74,7 @@ static int blast(const struct mmsg_opts *o, int fd, const uint8_t *hdrs, int n,
 	struct sockaddr_in dst = { .sin_family = AF_INET, .sin_addr = o->spec.dst };
 	struct mmsghdr msgs[BATCH];
 	struct iovec iov[BATCH][2];
-	uint64_t t0 = now_ns(), end = t0 + (uint64_t)(o->duration * 1e9), sent = 0, calls = 0, dt;
+	uint64_t t0 = bench_now_ns(), end = t0 + (uint64_t)(o->duration * 1e9), sent = 0, calls = 0, dt;
 	uint64_t left;
 	int i, r, flow = 0, err = 0;
 
@@ -95,7 +87,7 @@ static int blast(const struct mmsg_opts *o, int fd, const uint8_t *hdrs, int n,
 		msgs[i].msg_hdr.msg_iov = iov[i];
 		msgs[i].msg_hdr.msg_iovlen = 2;
 	}
-	while (!stop && sent < o->count && now_ns() < end) {
+	while (!stop && sent < o->count && bench_now_ns() < end) {
 		for (i = 0; i < BATCH; i++) {
 			iov[i][0].iov_base = (void *)(hdrs + (size_t)flow * HDR);
 			iov[i][0].iov_len = HDR;
@@ -113,7 +105,7 @@ static int blast(const struct mmsg_opts *o, int fd, const uint8_t *hdrs, int n,
 		if (o->rate > 0)
 			sleep_until(t0 + (uint64_t)(sent / o->rate * 1e9));
 	}
-	dt = now_ns() - t0;
+	dt = bench_now_ns() - t0;
 	printf("sent=%llu ns=%llu calls=%llu pps=%.0f\n", (unsigned long long)sent,
 	       (unsigned long long)dt, (unsigned long long)calls, dt ? sent * 1e9 / dt : 0.0);
 	if (err)
