@@ -38,11 +38,11 @@ struct {
 	__type(value, struct turn_perm_val);
 } turn_perm SEC(".maps");
 
-/* Per allocation, per CPU: created (zeroed) and deleted by the daemon, only added to here. */
+/* Per allocation, per CPU, by slot: zeroed and handed out by the daemon, only added to here. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, TURN_MAX_ALLOCS);
-	__type(key, __u64);
+	__type(key, __u32);
 	__type(value, struct turn_alloc_stats);
 } turn_stats SEC(".maps");
 

@@ -18,16 +18,48 @@
 #define TURN_MAP_C2P "turn_c2p"		/* client ChannelData -> peer */
 #define TURN_MAP_P2C "turn_p2c"		/* peer datagram -> client ChannelData */
 #define TURN_MAP_PERM "turn_perm"	/* permissions (relay, peer IP) */
-#define TURN_MAP_STATS "turn_stats"	/* per-CPU counters per allocation */
+#define TURN_MAP_STATS "turn_stats"	/* per-CPU counters per allocation, by slot */
 #define TURN_MAP_DROPS "turn_drops"	/* per-CPU counters per reason */
 #define TURN_MAP_RATE "turn_rate"	/* bandwidth buckets per allocation (max_bps) */
 
 #define TURN_MAX_BINDINGS 131072	/* entries in c2p and p2c (one per channel) */
 #define TURN_MAX_PERMS 262144		/* entries in perm */
-#define TURN_MAX_ALLOCS 131072		/* entries in stats */
+#define TURN_MAX_ALLOCS 131072		/* entries in stats (slots) and rate */
 
 #define TURN_AF_INET 4
 #define TURN_AF_INET6 6
+
+/*
+ * The route of one binding, cached in its value by the XDP program so that it does not call
+ * bpf_fib_lookup() for every packet (that helper is about half of the program's time). The
+ * daemon writes it zero with every binding it writes. The program takes it as the route of a
+ * datagram when all of these hold, else looks the route up and writes it here again:
+ *  - gen is the program's route_gen, which the daemon moves on every route, neighbour, rule,
+ *    link, address or netconf change it hears of from rtnetlink (0: empty);
+ *  - tag is the value's rt_tag: a hash the daemon makes of the binding's key and target, so
+ *    that a cache written by a CPU that still held a binding deleted meanwhile (elements of
+ *    a preallocated hash map are reused at once) does not serve another binding;
+ *  - the datagram came in on in_ifindex with this tos (IPv4 TOS, IPv6 traffic class);
+ *  - its IP length is at most max_len, the largest the route's MTU was seen to take;
+ *  - it was looked up less than the program's route_ttl ago (at and the ttl in units of
+ *    2^20 ns, about a millisecond): what rtnetlink does not announce (an IPv4 path MTU
+ *    learnt from ICMP, say) is followed within that time.
+ */
+struct turn_route {
+	__u32 gen;
+	__u32 tag;
+	__u32 ifindex;		/* the egress device */
+	__u32 in_ifindex;
+	__u32 at;		/* when looked up: bpf_ktime_get_ns() >> TURN_ROUTE_SHIFT */
+	__u16 max_len;
+	__u8 tos;
+	__u8 pad;
+	__u8 smac[6];
+	__u8 dmac[6];
+	__u32 pad2;
+};
+
+#define TURN_ROUTE_SHIFT 20
 
 /* Client -> server listener, ChannelData on `channel`. */
 struct turn_c2p_key {
@@ -48,6 +80,9 @@ struct turn_c2p_val {
 	__u8 family;		/* of relay and peer (may differ from the client's) */
 	__u8 flags;		/* TURN_F_* */
 	__u8 pad[2];
+	__u32 slot;		/* the allocation's index in turn_stats; 0: not counted */
+	__u32 rt_tag;		/* names this binding in rt (see struct turn_route) */
+	struct turn_route rt;	/* the program's, written zero by the daemon */
 	__u64 alloc_id;
 	__u64 expires_ns;	/* min(channel, permission, allocation) expiry */
 };
@@ -73,6 +108,9 @@ struct turn_p2c_val {
 	__be16 channel;
 	__u8 family;		/* of listener and client */
 	__u8 flags;		/* TURN_F_* */
+	__u32 slot;		/* as in turn_c2p_val */
+	__u32 rt_tag;
+	struct turn_route rt;
 	__u64 alloc_id;
 	__u64 expires_ns;
 };
@@ -92,9 +130,10 @@ struct turn_perm_val {
 };
 
 /*
- * Per allocation, per CPU (PERCPU_HASH keyed by alloc_id). The daemon creates the entry
- * (zeroed) before it writes the allocation's first binding and deletes it after the last;
- * the XDP program only adds to an existing entry and never creates one.
+ * Per allocation, per CPU: PERCPU_ARRAY indexed by the slot the daemon gives an allocation
+ * and writes into each of its bindings (the program needs no hash lookup to count). The
+ * daemon zeroes the slot before the allocation's first binding and takes it back after the
+ * last; slot 0 is never given (bindings with slot 0 are not counted).
  */
 struct turn_alloc_stats {
 	__u64 pkts_c2p;

@@ -24,8 +24,8 @@
  *  3. a permitted peer without a channel: pass (the daemon sends a Data indication);
  *  4. to a relay address and port, not permitted: drop;
  *  5. anything else: pass.
- * The route is looked up before anything is written, so every XDP_PASS leaves the frame as
- * it came. Forwarding needs net.ipv4.conf.<dev>.forwarding (net.ipv6.conf.<dev>.forwarding)
+ * The route is looked up (or taken from the binding's cache, see struct turn_route) before
+ * anything is written to the frame, so every XDP_PASS leaves the frame as it came. Forwarding needs net.ipv4.conf.<dev>.forwarding (net.ipv6.conf.<dev>.forwarding)
  * on the ingress device: bpf_fib_lookup() refuses otherwise, and every packet is passed.
  *
  * A forwarded packet carries what the daemon's socket would send in its addresses, ports,
@@ -57,6 +57,11 @@ const volatile __u16 relay_port_max = 0;
 const volatile bool relay_any_addr = false;
 const volatile __u8 relay_addr[TURN_RELAY_ADDRS][16] __attribute__((aligned(4))) = {};
 const volatile __u8 relay_family[TURN_RELAY_ADDRS] = {};
+/* How long a cached route holds, in 2^TURN_ROUTE_SHIFT ns; 0: every packet is looked up. */
+const volatile __u32 route_ttl = 0;
+
+/* Moved on by the daemon whenever routing may have changed (struct turn_route); 0: no cache. */
+volatile __u32 route_gen = 0;
 
 union addr {
 	__u8 b[16];
@@ -90,6 +95,9 @@ struct rewrite {
 	__u32 plen;		/* new UDP payload length */
 	__u32 removed;		/* c2p: checksum sum of the payload bytes stripped */
 	__u64 alloc_id;
+	__u32 slot;		/* in turn_stats; 0: not counted */
+	__u32 tag;		/* the binding's rt_tag */
+	struct turn_route *rt;	/* the route cache in the binding's value */
 	bool limited;		/* TURN_F_RATE: check the allocation's turn_rate */
 };
 
@@ -210,6 +218,56 @@ static __always_inline int route(struct xdp_md *ctx, const struct pkt *p,
 	return TURN_XDP_PASS_NOROUTE;
 }
 
+/* The IPv4 TOS or the IPv6 traffic class: what route() looks up with, besides the addresses. */
+static __always_inline __u8 tos_of(const struct pkt *p)
+{
+	if (is_v6(p))
+		return (__u8)(bpf_ntohl(*(__be32 *)p->ip6) >> 20);
+	return p->ip4->tos;
+}
+
+/*
+ * The route of rw's binding: from its cache when that still holds (turn_shared.h, struct
+ * turn_route), else from route(), then cached. 0 with fib's ifindex, smac and dmac set, or
+ * the counter to pass with. CPUs may write one binding's cache at once: gen goes to 0 while
+ * it is written, and what they write is the same route anyway.
+ */
+static __always_inline int route_get(struct xdp_md *ctx, const struct pkt *p,
+				     const struct rewrite *rw, __u64 now,
+				     struct bpf_fib_lookup *fib)
+{
+	__u32 l3 = is_v6(p) ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
+	__u32 len = l3 + sizeof(struct udphdr) + rw->plen;
+	__u32 at = (__u32)(now >> TURN_ROUTE_SHIFT);
+	struct turn_route *rt = rw->rt;
+	__u32 gen = route_gen;
+	__u8 tos = tos_of(p);
+	int rc;
+
+	if (route_ttl && gen && rt->gen == gen && rt->tag == rw->tag &&
+	    rt->in_ifindex == ctx->ingress_ifindex && rt->tos == tos && len <= rt->max_len &&
+	    at - rt->at < route_ttl) {
+		fib->ifindex = rt->ifindex;
+		__builtin_memcpy(fib->smac, rt->smac, ETH_ALEN);
+		__builtin_memcpy(fib->dmac, rt->dmac, ETH_ALEN);
+		return 0;
+	}
+	rc = route(ctx, p, rw, fib);
+	if (rc || !route_ttl || !gen)
+		return rc;
+	*(volatile __u32 *)&rt->gen = 0;
+	rt->tag = rw->tag;
+	rt->ifindex = fib->ifindex;
+	rt->in_ifindex = ctx->ingress_ifindex;
+	rt->at = at;
+	rt->max_len = (__u16)len;
+	rt->tos = tos;
+	__builtin_memcpy(rt->smac, fib->smac, ETH_ALEN);
+	__builtin_memcpy(rt->dmac, fib->dmac, ETH_ALEN);
+	*(volatile __u32 *)&rt->gen = gen;
+	return 0;
+}
+
 /* The UDP checksum of the rewritten datagram (RFC 1624), from the old one. */
 static __always_inline __u16 udp_csum(const struct pkt *p, const struct rewrite *rw,
 				      __be16 new_len)
@@ -304,8 +362,11 @@ static __always_inline int write_headers(struct xdp_md *ctx, const struct pkt *p
 
 static __always_inline void count_alloc(const struct rewrite *rw, __u32 bytes)
 {
-	struct turn_alloc_stats *st = bpf_map_lookup_elem(&turn_stats, &rw->alloc_id);
+	struct turn_alloc_stats *st;
 
+	if (!rw->slot)
+		return;
+	st = bpf_map_lookup_elem(&turn_stats, &rw->slot);
 	if (!st)
 		return;
 	if (rw->c2p) {
@@ -318,12 +379,12 @@ static __always_inline void count_alloc(const struct rewrite *rw, __u32 bytes)
 }
 
 /*
- * Forward the datagram as rw says: route, compute the new headers on the stack, move the
+ * Forward the datagram as rw says: route (cached), compute the new headers on the stack, move the
  * frame start by 4 bytes (the old headers are simply overwritten), trim padding and any
  * Ethernet trailer, write the headers, count, and send out of the route's device.
  */
 static __always_inline int relay(struct xdp_md *ctx, const struct pkt *p,
-				 const struct rewrite *rw)
+				 const struct rewrite *rw, __u64 now)
 {
 	__u32 l3 = is_v6(p) ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
 	__u32 want = sizeof(struct ethhdr) + l3 + sizeof(struct udphdr) + rw->plen;
@@ -337,7 +398,7 @@ static __always_inline int relay(struct xdp_md *ctx, const struct pkt *p,
 	__u32 len;
 	int rc;
 
-	rc = route(ctx, p, rw, &fib);
+	rc = route_get(ctx, p, rw, now, &fib);
 	if (rc)
 		return count(XDP_PASS, rc);
 	__builtin_memcpy(eth.h_dest, fib.dmac, ETH_ALEN);
@@ -435,6 +496,9 @@ static __always_inline int try_c2p(struct xdp_md *ctx, const struct pkt *p, __u6
 	rw->dport = v->peer_port;
 	rw->plen = cdlen;
 	rw->alloc_id = v->alloc_id;
+	rw->slot = v->slot;
+	rw->tag = v->rt_tag;
+	rw->rt = &v->rt;
 	rw->limited = v->flags & TURN_F_RATE;
 	return RELAY;
 }
@@ -482,6 +546,9 @@ static __always_inline int try_p2c(const struct pkt *p, __u64 now, bool relay_po
 		rw->chan = v->channel;
 		rw->plen = p->plen + CHANDATA_HDR;
 		rw->alloc_id = v->alloc_id;
+		rw->slot = v->slot;
+		rw->tag = v->rt_tag;
+		rw->rt = &v->rt;
 		rw->limited = v->flags & TURN_F_RATE;
 		return RELAY;
 	}
@@ -555,7 +622,7 @@ int turn_xdp(struct xdp_md *ctx)
 	if (rc == RELAY && rw.limited && !rate_admit(&rw, now))
 		return count(XDP_DROP, TURN_XDP_DROP_RATE);
 	if (rc == RELAY)
-		return relay(ctx, &p, &rw);
+		return relay(ctx, &p, &rw, now);
 	if (rc != NEXT)
 		return rc;
 	if (kind == PAYLOAD_CHANDATA)

@@ -465,6 +465,7 @@ static void set_defaults(struct turnd_config *c)
 	c->alloc.max_permissions = TURN_PERMS_DEFAULT;
 	c->alloc.max_channels = TURN_CHANS_DEFAULT;
 	c->auth.nonce_lifetime = 600;
+	c->xdp.route_cache_ms = 1000;
 	c->auth.unauth_rate = 50;
 	c->log_level = LOG_LVL_INFO;
 	c->log_target = LOG_TARGET_STDERR;

@@ -54,13 +54,17 @@ struct auth_cfg {
 
 enum xdp_mode { XDP_MODE_AUTO, XDP_MODE_NATIVE, XDP_MODE_GENERIC, XDP_MODE_OFF };
 
-/* xdp = { mode = "auto"; interfaces = [ ]; pin_path = "/sys/fs/bpf/turnd"; detach_on_exit = false; } */
+/*
+ * xdp = { mode = "auto"; interfaces = [ ]; pin_path = "/sys/fs/bpf/turnd";
+ *         detach_on_exit = false; route_cache_ms = 1000; }
+ */
 struct xdp_cfg {
 	int mode;		/* enum xdp_mode; auto: native, else generic, else off */
 	char **ifaces;		/* empty: every interface holding a listen or relay address */
 	size_t nifaces;
 	char *pin_path;		/* bpffs directory for the pinned maps and links */
 	bool detach_on_exit;	/* a clean shutdown removes what was pinned (default: keep) */
+	uint32_t route_cache_ms;	/* a binding's cached route holds this long (1000); 0: off */
 };
 
 #define SIG_MAX_LISTEN 4

@@ -97,7 +97,7 @@ static int load_xdp_ifaces(struct loader *l, const config_setting_t *s, struct x
 int cfg_load_xdp(struct loader *l, const config_setting_t *g)
 {
 	static const char *const keys[] = { "mode", "interfaces", "pin_path", "detach_on_exit",
-					    NULL };
+					    "route_cache_ms", NULL };
 	struct xdp_cfg *x = &l->c->xdp;
 	const config_setting_t *s;
 	const char *v;
@@ -116,6 +116,8 @@ int cfg_load_xdp(struct loader *l, const config_setting_t *g)
 	if (err && (err = cfg_dup_string(l, v, &x->pin_path)))
 		return err;
 	if ((err = cfg_get_bool(l, g, "detach_on_exit", &x->detach_on_exit)))
+		return err;
+	if ((err = cfg_get_uint(l, g, "route_cache_ms", 0, 3600000, &x->route_cache_ms)))
 		return err;
 	s = config_setting_get_member(g, "interfaces");
 	return s ? load_xdp_ifaces(l, s, x) : 0;

@@ -33,6 +33,8 @@ struct fastpath {
 	sockaddr_u addrs[CONFIG_MAX_LISTEN + 2];	/* else those holding these */
 	int naddrs;
 	struct turn_alloc_stats retired;	/* what released allocations relayed */
+	uint32_t route_cache_ms;
+	uint64_t route_changes;			/* fastpath_routes_changed() calls */
 };
 
 static const char *mode_name(int mode)
@@ -182,6 +184,7 @@ static int load(struct fastpath *fp, const struct xdp_cfg *x, const struct relay
 		.port_max = r->port_max,
 		.relay = r->addr,
 		.nrelay = r->naddr < 2 ? r->naddr : 2,
+		.route_cache_ms = x->route_cache_ms,
 	};
 	int err;
 
@@ -371,6 +374,7 @@ struct fastpath *fastpath_new(const struct xdp_cfg *x, const struct relay_cfg *r
 		goto off;
 	}
 	fp->detach_on_exit = x->detach_on_exit;
+	fp->route_cache_ms = x->route_cache_ms;
 	fp->ncpus = libbpf_num_possible_cpus();
 	if (fp->ncpus <= 0) {
 		snprintf(why, sizeof(why), "counting CPUs failed: %s", strerror(-fp->ncpus));
@@ -433,44 +437,24 @@ void fastpath_release(struct fastpath *fp, uint64_t id)
 
 int fastpath_totals(struct fastpath *fp, struct turn_alloc_stats *sum)
 {
-	struct turn_alloc_stats s;
-	uint64_t key, next;
-	const void *prev = NULL;
+	struct turn_alloc_stats live;
+	int err;
 
 	memset(sum, 0, sizeof(*sum));
 	if (!fp)
 		return -ENODEV;
+	err = fwd_maps_live_stats(fp->maps, &live);
 	*sum = fp->retired;
-	while (!bpf_map_get_next_key(fp->obj.fd_stats, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (!fastpath_alloc_stats(fp, key, &s))
-			stats_add(sum, &s);
-	}
-	return 0;
+	stats_add(sum, &live);
+	return err;
 }
 
 int fastpath_alloc_stats(struct fastpath *fp, uint64_t id, struct turn_alloc_stats *sum)
 {
-	struct turn_alloc_stats *v;
-	int err = 0;
-
 	memset(sum, 0, sizeof(*sum));
 	if (!fp)
 		return -ENODEV;
-	v = calloc((size_t)fp->ncpus, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(fp->obj.fd_stats, &id, v))
-		err = -errno;
-	for (int c = 0; !err && c < fp->ncpus; c++) {
-		sum->pkts_c2p += v[c].pkts_c2p;
-		sum->bytes_c2p += v[c].bytes_c2p;
-		sum->pkts_p2c += v[c].pkts_p2c;
-		sum->bytes_p2c += v[c].bytes_p2c;
-	}
-	free(v);
-	return err;
+	return fwd_maps_alloc_stats(fp->maps, id, sum);
 }
 
 int fastpath_counters(struct fastpath *fp, uint64_t out[TURN_XDP_NR])
@@ -522,11 +506,21 @@ size_t fastpath_describe(struct fastpath *fp, char *buf, size_t cap)
 			     mode_name(ifc->link_fd >= 0 ? ifc->mode : XDP_MODE_OFF), ifc->why);
 	}
 	fwd_maps_get_stats(fp->maps, &st);
-	return append(buf, cap, len,
-		      "sync allocs=%llu bindings=%llu permissions=%llu full=%llu errors=%llu\n",
-		      (unsigned long long)st.allocs, (unsigned long long)st.bindings,
-		      (unsigned long long)st.perms, (unsigned long long)st.full,
-		      (unsigned long long)st.errors);
+	len = append(buf, cap, len,
+		     "sync allocs=%llu bindings=%llu permissions=%llu full=%llu errors=%llu\n",
+		     (unsigned long long)st.allocs, (unsigned long long)st.bindings,
+		     (unsigned long long)st.perms, (unsigned long long)st.full,
+		     (unsigned long long)st.errors);
+	return append(buf, cap, len, "routes cache_ms=%u changes=%llu\n", fp->route_cache_ms,
+		      (unsigned long long)fp->route_changes);
+}
+
+void fastpath_routes_changed(struct fastpath *fp)
+{
+	if (!fp)
+		return;
+	xdp_routes_changed(&fp->obj);
+	fp->route_changes++;
 }
 
 void fastpath_free(struct fastpath *fp)

@@ -40,6 +40,14 @@ int fastpath_sync(struct fastpath *fp, const struct turn_fwd *f);
  */
 int fastpath_refresh_ifaces(struct fastpath *fp);
 
+/*
+ * Routing may have changed (a route, neighbour, rule, link, address or netconf notification):
+ * the program looks every binding's route up again on its next packet instead of taking it
+ * from the binding's cache. Call at once, without the settling that interface changes get.
+ * fp NULL: nothing.
+ */
+void fastpath_routes_changed(struct fastpath *fp);
+
 /* Remove everything of allocation id (call from turn_ops.fwd_release). */
 void fastpath_release(struct fastpath *fp, uint64_t id);
 
@@ -68,7 +76,8 @@ int fastpath_gc(struct fastpath *fp);
 
 /*
  * One line per interface, "iface=NAME mode=native|generic|off why=\"...\"", then one
- * "sync allocs=N bindings=N permissions=N full=N errors=N" line. Writes at most cap bytes
+ * "sync allocs=N bindings=N permissions=N full=N errors=N" line, then one
+ * "routes cache_ms=N changes=N" line. Writes at most cap bytes
  * (NUL-terminated when cap > 0); returns the length written.
  */
 size_t fastpath_describe(struct fastpath *fp, char *buf, size_t cap);

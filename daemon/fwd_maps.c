@@ -136,18 +136,12 @@ static void drop_c2p(struct fwd_maps *m, const uint8_t *wc, const struct fwd_set
 		fwd_eset_put(&has->s[M_C2P], M_C2P, o);
 }
 
-/* The map keyed by allocation id: the rate map (is_rate) or the stats map. */
-static const char *id_map_name(bool is_rate)
-{
-	return is_rate ? TURN_MAP_RATE : TURN_MAP_STATS;
-}
-
-/* Write the value of allocation id into the stats or the rate map: 0, -ENOSPC or -errno. */
-static int id_put(struct fwd_maps *m, bool is_rate, uint64_t id, const void *val)
+/* Write the rate entry of allocation id: 0, -ENOSPC or -errno. */
+static int rate_put(struct fwd_maps *m, uint64_t id, const struct turn_rate *val)
 {
 	int err;
 
-	if (!bpf_map_update_elem(is_rate ? m->fd_rate : m->fd_stats, &id, val, BPF_ANY))
+	if (!bpf_map_update_elem(m->fd_rate, &id, val, BPF_ANY))
 		return 0;
 	err = -errno;
 	if (err == -E2BIG || err == -ENOSPC) {
@@ -156,29 +150,19 @@ static int id_put(struct fwd_maps *m, bool is_rate, uint64_t id, const void *val
 	} else {
 		m->st.errors++;
 	}
-	pr_warn("bpf map update failed map=%s alloc=%llu err=\"%s\"%s", id_map_name(is_rate),
-		(unsigned long long)id, strerror(-err),
-		is_rate ? " (its bandwidth is not limited in the kernel)" : "");
+	pr_warn("bpf map update failed map=%s alloc=%llu err=\"%s\" (its bandwidth is not "
+		"limited in the kernel)", TURN_MAP_RATE, (unsigned long long)id, strerror(-err));
 	return err;
 }
 
-/* Delete the entry of allocation id from the stats or the rate map; one already gone is fine. */
-static void id_del(struct fwd_maps *m, bool is_rate, uint64_t id)
+/* Delete the rate entry of allocation id; one already gone is fine. */
+static void rate_del(struct fwd_maps *m, uint64_t id)
 {
-	if (!bpf_map_delete_elem(is_rate ? m->fd_rate : m->fd_stats, &id) || errno == ENOENT)
+	if (!bpf_map_delete_elem(m->fd_rate, &id) || errno == ENOENT)
 		return;
 	m->st.errors++;
-	pr_err("bpf map delete failed map=%s alloc=%llu err=\"%s\"", id_map_name(is_rate),
+	pr_err("bpf map delete failed map=%s alloc=%llu err=\"%s\"", TURN_MAP_RATE,
 	       (unsigned long long)id, strerror(errno));
-}
-
-static int stats_create(struct fwd_maps *m, struct fwd_rec *r)
-{
-	/* BPF_ANY: a stale entry of a previous turnd with the same id starts from zero. */
-	int err = id_put(m, false, r->id, m->zero_stats);
-
-	r->stats = !err;
-	return err;
 }
 
 /*
@@ -192,7 +176,7 @@ static int rate_create(struct fwd_maps *m, struct fwd_rec *r, const struct turn_
 
 	v.burst_ns = (uint64_t)(f->bps_burst ? f->bps_burst : f->max_bps) * 1000000000ull /
 		     f->max_bps;
-	err = id_put(m, true, r->id, &v);
+	err = rate_put(m, r->id, &v);
 	r->rate = !err;
 	return err;
 }
@@ -205,10 +189,8 @@ static int add_wanted(struct fwd_maps *m, struct fwd_rec *r, const struct turn_f
 	int err = 0;
 	bool fresh;
 
-	if (wc->n && !r->stats)
-		err = stats_create(m, r);
 	if (wc->n && f->max_bps && !r->rate)
-		err = first_err(err, rate_create(m, r, f));
+		err = rate_create(m, r, f);
 	for (int i = 0; i < want->s[M_PERM].n; i++)
 		put_entry(m, M_PERM, ent(&want->s[M_PERM], M_PERM, i), old, has, &fresh, &err);
 	for (int i = 0; i < wc->n; i++) {
@@ -258,13 +240,17 @@ int fwd_maps_sync(struct fwd_maps *m, const struct turn_fwd *f, uint64_t now_ms)
 	err = fwd_set_reserve(&has, cap);
 	if (err)
 		goto out;
-	err = remove_stale(m, &r->has, &want, &has);
+	/* No slot (none left): the bindings still forward, uncounted, and the next sync tries. */
+	if (want.s[M_C2P].n && !r->slot)
+		err = fwd_slot_get(m, r);
+	fwd_want_finish(&want, r->slot);
+	err = first_err(err, remove_stale(m, &r->has, &want, &has));
 	err = first_err(err, add_wanted(m, r, f, &r->has, &want, &has));
 	count_has(m, &r->has, -1);
 	count_has(m, &has, 1);
 	fwd_set_free(&r->has);
 	r->has = has;
-	if (!r->has.s[M_C2P].n && !r->has.s[M_P2C].n && !r->has.s[M_PERM].n && !r->stats &&
+	if (!r->has.s[M_C2P].n && !r->has.s[M_P2C].n && !r->has.s[M_PERM].n && !r->slot &&
 	    !r->rate)
 		fwd_rec_del(m, r);
 out:
@@ -281,10 +267,9 @@ void fwd_maps_release(struct fwd_maps *m, uint64_t id)
 	for (int k = 0; k < M_NR; k++)
 		for (int i = 0; i < r->has.s[k].n; i++)
 			map_del(m, k, ent(&r->has.s[k], k, i));
-	if (r->stats)
-		id_del(m, false, id);
+	fwd_slot_put(m, r);
 	if (r->rate)
-		id_del(m, true, id);
+		rate_del(m, id);
 	count_has(m, &r->has, -1);
 	fwd_rec_del(m, r);
 }
@@ -307,7 +292,8 @@ struct fwd_maps *fwd_maps_new(const struct fwd_maps_fds *fds, int ncpus)
 	m->fd_rate = fds->rate;
 	m->ncpus = ncpus;
 	m->zero_stats = calloc((size_t)ncpus, sizeof(struct turn_alloc_stats));
-	if (!m->zero_stats || fwd_recs_init(m)) {
+	m->cpu_stats = calloc((size_t)ncpus, sizeof(struct turn_alloc_stats));
+	if (!m->zero_stats || !m->cpu_stats || fwd_recs_init(m) || fwd_slots_init(m)) {
 		fwd_maps_free(m);
 		errno = ENOMEM;
 		return NULL;
@@ -320,7 +306,9 @@ void fwd_maps_free(struct fwd_maps *m)
 	if (!m)
 		return;
 	fwd_recs_free(m);
+	fwd_slots_free(m);
 	free(m->zero_stats);
+	free(m->cpu_stats);
 	free(m);
 }
 

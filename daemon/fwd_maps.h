@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "turn.h"
+#include "turn_shared.h"
 
 /* The maps to write (fds of bpf/maps.h's maps, borrowed: the caller closes them). */
 struct fwd_maps_fds {
@@ -38,12 +39,20 @@ void fwd_maps_release(struct fwd_maps *m, uint64_t id);
 
 /*
  * Delete entries that are expired at now_ns and not ours (left by an earlier turnd over
- * reused maps), and stats and rate entries no allocation of ours or remaining entry refers
- * to.
+ * reused maps), and rate entries no allocation of ours or remaining entry refers to (stats
+ * slots need no deleting: a slot is zeroed when it is given).
  * Returns how many were deleted, or -errno.
  */
 int fwd_maps_gc(struct fwd_maps *m, uint64_t now_ns);
 
 void fwd_maps_get_stats(const struct fwd_maps *m, struct fwd_maps_stats *st);
+
+/*
+ * What the kernel relayed for allocation id (its turn_stats slot summed over CPUs) into
+ * *sum: 0, -ENOENT when it has no slot, or -errno.
+ */
+int fwd_maps_alloc_stats(const struct fwd_maps *m, uint64_t id, struct turn_alloc_stats *sum);
+/* The same summed over every allocation with a slot: 0 or the first -errno (the rest added). */
+int fwd_maps_live_stats(const struct fwd_maps *m, struct turn_alloc_stats *sum);
 
 #endif

@@ -73,9 +73,10 @@ static int gc_scan(struct fwd_maps *m, int k, uint64_t now_ns, struct vec *dead,
 	return err;
 }
 
-/* Entries of a map keyed by allocation id (stats, rate) that nothing refers to. ids: sorted. */
-static int gc_by_id(struct fwd_maps *m, int fd, bool is_rate, const struct vec *ids)
+/* Entries of the rate map (keyed by allocation id) that nothing refers to. ids: sorted. */
+static int gc_rate(struct fwd_maps *m, const struct vec *ids)
 {
+	int fd = m->fd_rate;
 	uint64_t key, next;
 	const void *prev = NULL;
 	struct vec dead = { .sz = sizeof(uint64_t) };
@@ -86,26 +87,12 @@ static int gc_by_id(struct fwd_maps *m, int fd, bool is_rate, const struct vec *
 
 		key = next;
 		prev = &key;
-		if ((r && (is_rate ? r->rate : r->stats)) ||
-		    (ids->n && bsearch(&key, ids->b, ids->n, ids->sz, cmp_u64)))
+		if ((r && r->rate) || (ids->n && bsearch(&key, ids->b, ids->n, ids->sz, cmp_u64)))
 			continue;
 		err = vec_push(&dead, &key);
 	}
 	n = delete_keys(fd, &dead, err);
 	return err ? err : n;
-}
-
-static int gc_stats(struct fwd_maps *m, struct vec *ids)
-{
-	int n, nr;
-
-	if (ids->n)	/* qsort and bsearch want a real array, even for 0 items */
-		qsort(ids->b, ids->n, ids->sz, cmp_u64);
-	n = gc_by_id(m, m->fd_stats, false, ids);
-	if (n < 0)
-		return n;
-	nr = gc_by_id(m, m->fd_rate, true, ids);
-	return nr < 0 ? nr : n + nr;
 }
 
 int fwd_maps_gc(struct fwd_maps *m, uint64_t now_ns)
@@ -121,8 +108,11 @@ int fwd_maps_gc(struct fwd_maps *m, uint64_t now_ns)
 		n += delete_keys(m->fd[k], &dead, err);
 	}
 	if (!err) {
-		int ns = gc_stats(m, &ids);
+		int ns;
 
+		if (ids.n)	/* qsort and bsearch want a real array, even for 0 items */
+			qsort(ids.b, ids.n, ids.sz, cmp_u64);
+		ns = gc_rate(m, &ids);
 		err = ns < 0 ? ns : 0;
 		n += ns > 0 ? ns : 0;
 	}

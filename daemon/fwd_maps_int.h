@@ -9,6 +9,7 @@
 
 #include "fwd_maps.h"
 #include "turn.h"
+#include "turn_shared.h"
 
 /* The maps keyed by addresses, in the order removals go (see fwd_maps.c). */
 enum { M_C2P, M_P2C, M_PERM, M_NR };
@@ -21,7 +22,11 @@ struct fwd_kind {
 /* Name, key and value size of each map. Every value ends with alloc_id then expires_ns. */
 extern const struct fwd_kind fwd_kinds[M_NR];
 
-#define ENT_MAX 128	/* larger than any key + value of these maps */
+#define ENT_MAX 192	/* larger than any key + value of these maps */
+_Static_assert(sizeof(struct turn_c2p_key) + sizeof(struct turn_c2p_val) <= ENT_MAX &&
+	       sizeof(struct turn_p2c_key) + sizeof(struct turn_p2c_val) <= ENT_MAX &&
+	       sizeof(struct turn_perm_key) + sizeof(struct turn_perm_val) <= ENT_MAX,
+	       "ENT_MAX holds every entry");
 
 /* Entries of one map, each its key then its value. */
 struct eset {
@@ -38,7 +43,7 @@ struct fwd_rec {
 	uint64_t id;
 	struct fwd_rec *next;
 	struct fwd_set has;
-	bool stats;		/* its turn_stats entry exists */
+	uint32_t slot;		/* its turn_stats slot; 0: none */
 	bool rate;		/* its turn_rate entry exists */
 };
 
@@ -47,6 +52,9 @@ struct fwd_maps {
 	int fd_stats, fd_rate;
 	int ncpus;
 	void *zero_stats;	/* ncpus zeroed struct turn_alloc_stats */
+	void *cpu_stats;	/* room for ncpus of them, read from the kernel */
+	uint32_t *free_slots;	/* stack of the free turn_stats slots */
+	uint32_t nfree;
 	struct fwd_rec **buckets;
 	size_t nbuckets, nrecs;
 	struct fwd_maps_stats st;
@@ -105,5 +113,15 @@ void fwd_rec_del(struct fwd_maps *m, struct fwd_rec *r);
 
 /* fwd_maps_want.c: what the kernel must hold for allocation f at now (ms), into w. 0/-errno. */
 int fwd_want_build(const struct turn_fwd *f, uint64_t now, struct fwd_set *w);
+/* Write slot and each binding's rt_tag (see struct turn_route) into w's c2p and p2c values. */
+void fwd_want_finish(struct fwd_set *w, uint32_t slot);
+
+/* fwd_maps_stats.c: the turn_stats slots. 0 or -ENOMEM. */
+int fwd_slots_init(struct fwd_maps *m);
+void fwd_slots_free(struct fwd_maps *m);
+/* Give r a slot, zeroed in the kernel: 0, -ENOSPC (none left: counted, logged) or -errno. */
+int fwd_slot_get(struct fwd_maps *m, struct fwd_rec *r);
+/* Take r's slot back (none: nothing). */
+void fwd_slot_put(struct fwd_maps *m, struct fwd_rec *r);
 
 #endif

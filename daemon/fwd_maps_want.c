@@ -1,6 +1,7 @@
 /* fwd_maps_want.c - what the fast path maps must hold for one allocation, built from its state. */
 #include <errno.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -227,4 +228,37 @@ int fwd_want_build(const struct turn_fwd *f, uint64_t now, struct fwd_set *w)
 			want_chan(f, c, &cl, &ls, loc, w);
 	}
 	return 0;
+}
+
+/* FNV-1a over n bytes, on from h. */
+static uint32_t fnv1a(uint32_t h, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h;
+}
+
+/*
+ * Into each binding of map k: the slot, and an rt_tag made of the key and of the value up to
+ * its slot (the target: addresses, ports, family, flags), never what changes with a refresh.
+ */
+static void finish_map(struct eset *s, int k, size_t slot_off, uint32_t slot)
+{
+	for (int i = 0; i < s->n; i++) {
+		uint8_t *e = ent(s, k, i), *v = e + fwd_kinds[k].ksz;
+		uint32_t tag = fnv1a(2166136261u, e, fwd_kinds[k].ksz + slot_off);
+
+		memcpy(v + slot_off, &slot, sizeof(slot));
+		memcpy(v + slot_off + sizeof(slot), &tag, sizeof(tag));
+	}
+}
+
+_Static_assert(offsetof(struct turn_c2p_val, rt_tag) == offsetof(struct turn_c2p_val, slot) + 4 &&
+	       offsetof(struct turn_p2c_val, rt_tag) == offsetof(struct turn_p2c_val, slot) + 4,
+	       "rt_tag follows slot");
+
+void fwd_want_finish(struct fwd_set *w, uint32_t slot)
+{
+	finish_map(&w->s[M_C2P], M_C2P, offsetof(struct turn_c2p_val, slot), slot);
+	finish_map(&w->s[M_P2C], M_P2C, offsetof(struct turn_p2c_val, slot), slot);
 }

@@ -1,4 +1,4 @@
-/* ifwatch.c - rtnetlink notifications of link and address changes, for the fast path. */
+/* ifwatch.c - rtnetlink notifications of link, address and routing changes, for the fast path. */
 #include "ifwatch.h"
 
 #include <errno.h>
@@ -11,19 +11,41 @@
 
 #include "log.h"
 
-/* Larger than any notification the kernel sends about a link or an address. */
+/* Larger than any notification the kernel sends about a link, an address or a route. */
 #define IFWATCH_BUFSIZE 32768
 
 struct ifwatch {
 	struct mnl_socket *nl;
-	void (*changed)(void *arg);
+	void (*changed)(void *arg, unsigned int kinds);
 	void *arg;
 	char buf[IFWATCH_BUFSIZE];
 };
 
-struct ifwatch *ifwatch_new(void (*changed)(void *arg), void *arg)
+/* The groups beyond the 32-bit mask of bind(), and those without an RTMGRP_ bit. */
+static const unsigned int extra_groups[] = {
+	RTNLGRP_IPV6_RULE, RTNLGRP_IPV4_NETCONF, RTNLGRP_IPV6_NETCONF, RTNLGRP_NEXTHOP,
+};
+
+static int join_extra(struct mnl_socket *nl)
 {
-	const unsigned int groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR;
+	for (size_t i = 0; i < sizeof(extra_groups) / sizeof(extra_groups[0]); i++) {
+		unsigned int g = extra_groups[i];
+
+		if (!mnl_socket_setsockopt(nl, NETLINK_ADD_MEMBERSHIP, &g, sizeof(g)))
+			continue;
+		/* Nexthop objects are younger than the rest (5.3): not having them is fine. */
+		if (g == RTNLGRP_NEXTHOP)
+			continue;
+		return -1;
+	}
+	return 0;
+}
+
+struct ifwatch *ifwatch_new(void (*changed)(void *arg, unsigned int kinds), void *arg)
+{
+	const unsigned int groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR |
+				    RTMGRP_NEIGH | RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_ROUTE |
+				    RTMGRP_IPV4_RULE;
 	const char *call = "mnl_socket_open2";
 	struct ifwatch *w;
 	int err;
@@ -42,10 +64,13 @@ struct ifwatch *ifwatch_new(void (*changed)(void *arg), void *arg)
 	call = "mnl_socket_bind";
 	if (mnl_socket_bind(w->nl, groups, MNL_SOCKET_AUTOPID) < 0)
 		goto fail;
+	call = "NETLINK_ADD_MEMBERSHIP";
+	if (join_extra(w->nl))
+		goto fail;
 	return w;
 fail:
 	err = errno ? errno : EIO;
-	pr_err("ifwatch: %s failed, link and address changes go unnoticed: %s", call,
+	pr_err("ifwatch: %s failed, link, address and routing changes go unnoticed: %s", call,
 	       strerror(err));
 	if (w->nl)
 		mnl_socket_close(w->nl);
@@ -59,10 +84,28 @@ int ifwatch_fd(const struct ifwatch *w)
 	return mnl_socket_get_fd(w->nl);
 }
 
-static bool is_change(uint16_t type)
+static unsigned int kinds_of(uint16_t type)
 {
-	return type == RTM_NEWLINK || type == RTM_DELLINK || type == RTM_NEWADDR ||
-	       type == RTM_DELADDR;
+	switch (type) {
+	case RTM_NEWLINK:
+	case RTM_DELLINK:
+	case RTM_NEWADDR:
+	case RTM_DELADDR:
+		return IFWATCH_LINKS | IFWATCH_ROUTES;
+	case RTM_NEWROUTE:
+	case RTM_DELROUTE:
+	case RTM_NEWNEIGH:
+	case RTM_DELNEIGH:
+	case RTM_NEWRULE:
+	case RTM_DELRULE:
+	case RTM_NEWNEXTHOP:
+	case RTM_DELNEXTHOP:
+	case RTM_NEWNETCONF:
+	case RTM_DELNETCONF:
+		return IFWATCH_ROUTES;
+	default:
+		return 0;
+	}
 }
 
 /*
@@ -70,30 +113,30 @@ static bool is_change(uint16_t type)
  * 0xffffffff passes it as -1, and then mnl_nlmsg_next() steps by NLMSG_ALIGN() of it, 0.
  * Headers are copied out, so buf needs no alignment.
  */
-bool ifwatch_relevant(const void *buf, size_t len)
+unsigned int ifwatch_kinds(const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
+	unsigned int kinds = 0;
 	struct nlmsghdr h;
 	size_t step;
 
 	while (len >= sizeof(h)) {
 		memcpy(&h, p, sizeof(h));
 		if (h.nlmsg_len < sizeof(h) || h.nlmsg_len > len)
-			return false;	/* malformed: the rest cannot be trusted */
-		if (is_change(h.nlmsg_type))
-			return true;
+			break;	/* malformed: the rest cannot be trusted */
+		kinds |= kinds_of(h.nlmsg_type);
 		step = NLMSG_ALIGN((size_t)h.nlmsg_len);
 		if (step >= len)
 			break;
 		p += step;
 		len -= step;
 	}
-	return false;
+	return kinds;
 }
 
 /*
- * One datagram: 1 when it tells of a change (or that some were lost), 0 when not, -EAGAIN
- * when nothing is queued, or another -errno (logged).
+ * One datagram: the kinds of change it tells of (both when some were lost), 0 when none,
+ * -EAGAIN when nothing is queued, or another -errno (logged).
  */
 static int read_one(struct ifwatch *w)
 {
@@ -101,7 +144,7 @@ static int read_one(struct ifwatch *w)
 	int err = errno;
 
 	if (n >= 0)
-		return ifwatch_relevant(w->buf, (size_t)n);
+		return (int)ifwatch_kinds(w->buf, (size_t)n);
 	switch (err) {
 	case EAGAIN:
 	case EINTR:
@@ -109,7 +152,7 @@ static int read_one(struct ifwatch *w)
 	case ENOBUFS:	/* the socket overran: notifications were dropped */
 	case ENOSPC:	/* a datagram larger than the buffer (libmnl: MSG_TRUNC) */
 		pr_debug("ifwatch: notifications lost, refreshing err=\"%s\"", strerror(err));
-		return 1;
+		return IFWATCH_LINKS | IFWATCH_ROUTES;
 	default:
 		pr_warn("ifwatch: mnl_socket_recvfrom failed: %s", strerror(err));
 		return -err;
@@ -118,7 +161,7 @@ static int read_one(struct ifwatch *w)
 
 void ifwatch_read(struct ifwatch *w)
 {
-	bool changed = false;
+	unsigned int kinds = 0;
 
 	for (int i = 0; i < IFWATCH_READ_MAX; i++) {
 		int rc = read_one(w);
@@ -126,10 +169,10 @@ void ifwatch_read(struct ifwatch *w)
 		if (rc < 0 && rc != -EINTR)
 			break;
 		if (rc > 0)
-			changed = true;
+			kinds |= (unsigned int)rc;
 	}
-	if (changed)
-		w->changed(w->arg);
+	if (kinds)
+		w->changed(w->arg, kinds);
 }
 
 void ifwatch_free(struct ifwatch *w)

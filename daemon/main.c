@@ -172,12 +172,17 @@ static void on_ifs(struct timer *t, uint64_t now_ms)
 	fastpath_refresh_ifaces(d->fp);	/* logs each attach and detach */
 }
 
-/* A burst of netlink changes is settled for IFS_SETTLE_MS, then acted on once. */
-static void on_if_change(void *arg)
+/*
+ * Routing changes reach the fast path at once (its cached routes are dropped); a burst of
+ * link and address changes is settled for IFS_SETTLE_MS, then acted on once.
+ */
+static void on_if_change(void *arg, unsigned int kinds)
 {
 	struct turnd *d = arg;
 
-	if (d->fp && d->ifs.idx == TIMERQ_IDLE)
+	if (kinds & IFWATCH_ROUTES)
+		fastpath_routes_changed(d->fp);
+	if ((kinds & IFWATCH_LINKS) && d->fp && d->ifs.idx == TIMERQ_IDLE)
 		timerq_set(loop_timers(d->loop), &d->ifs, loop_now_ms() + IFS_SETTLE_MS);
 }
 
@@ -190,15 +195,17 @@ static void on_ifwatch(void *arg, int fd, uint32_t events)
 	ifwatch_read(d->ifw);
 }
 
-/* Follow interfaces only when the fast path chose them itself or may see them come. */
+/* Follow interfaces and routing for the fast path. */
 static void start_ifwatch(struct turnd *d)
 {
 	timer_init(&d->ifs, on_ifs);
 	d->ifw = ifwatch_new(on_if_change, d);
 	if (!d->ifw || loop_add(d->loop, ifwatch_fd(d->ifw), EPOLLIN, on_ifwatch, d)) {
-		pr_warn("xdp: not following interface changes (netlink watch failed)");
+		pr_warn("xdp: not following interface and routing changes (netlink watch failed), "
+			"route cache off");
 		ifwatch_free(d->ifw);
 		d->ifw = NULL;
+		d->cfg.xdp.route_cache_ms = 0;	/* nothing would tell the program of a change */
 	}
 }
 

@@ -12,8 +12,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -138,6 +140,9 @@ static void set_rodata(struct turn_xdp_bpf *skel, const struct xdp_settings *s)
 	skel->rodata->ttl = s->ttl;
 	skel->rodata->relay_port_min = s->port_min;
 	skel->rodata->relay_port_max = s->port_max;
+	/* In units of 2^TURN_ROUTE_SHIFT ns, at least one. */
+	skel->rodata->route_ttl = s->route_cache_ms ?
+		(uint32_t)(((uint64_t)s->route_cache_ms * 1000000 >> TURN_ROUTE_SHIFT) + 1) : 0;
 	for (int i = 0; i < s->nrelay; i++) {
 		sockaddr_u a = s->relay[i];
 
@@ -214,6 +219,27 @@ static int pin_prepare_all(struct xdp_obj *o, char *why, size_t whylen)
 	return 0;
 }
 
+/*
+ * Where route_gen starts: anywhere but 0, so that caches a previous run's program left in
+ * reused bindings are unlikely to match before the daemon rewrites those bindings.
+ */
+static uint32_t route_gen_first(void)
+{
+	uint32_t g = 0;
+
+	if (getrandom(&g, sizeof(g), GRND_NONBLOCK) != sizeof(g))
+		g = (uint32_t)time(NULL) ^ (uint32_t)getpid() << 16;
+	return g ? g : 1;
+}
+
+void xdp_routes_changed(struct xdp_obj *o)
+{
+	volatile uint32_t *g = &o->skel->bss->route_gen;
+	uint32_t next = *g + 1;
+
+	*g = next ? next : 1;
+}
+
 int xdp_obj_load(struct xdp_obj *o, const char *pin_path, const struct xdp_settings *s,
 		 char *why, size_t whylen)
 {
@@ -252,6 +278,7 @@ int xdp_obj_load(struct xdp_obj *o, const char *pin_path, const struct xdp_setti
 	o->fd_stats = bpf_map__fd(skel->maps.turn_stats);
 	o->fd_drops = bpf_map__fd(skel->maps.turn_drops);
 	o->fd_rate = bpf_map__fd(skel->maps.turn_rate);
+	o->skel->bss->route_gen = route_gen_first();
 	return 0;
 fail:
 	turn_xdp_bpf__destroy(skel);

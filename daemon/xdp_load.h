@@ -17,6 +17,7 @@ struct xdp_settings {
 	uint16_t port_min, port_max;	/* relay port range, host order; 0-0: unknown */
 	const sockaddr_u *relay;	/* the local relay addresses (a wildcard: any address) */
 	int nrelay;
+	uint32_t route_cache_ms;	/* how long a binding's cached route holds; 0: no cache */
 };
 
 #define XDP_PIN_PATH_MAX 200
@@ -61,6 +62,12 @@ int xdp_bpffs_prepare(const char *pin_path, char *why, size_t whylen);
  */
 int xdp_obj_load(struct xdp_obj *o, const char *pin_path, const struct xdp_settings *s,
 		 char *why, size_t whylen);
+/*
+ * Tell the program that routing may have changed: every binding's cached route is looked up
+ * again on its next packet (bpf/turn_shared.h, struct turn_route). A loaded o only.
+ */
+void xdp_routes_changed(struct xdp_obj *o);
+
 /* Close the program and map fds (the pins, and so the maps, stay). */
 void xdp_obj_close(struct xdp_obj *o);
 

@@ -93,6 +93,21 @@ static void classify(struct owners *o, int m, const uint8_t *key)
 		o->strays++;
 }
 
+/* turn_stats slots the c2p entries refer to (the stats map is an array: it is always full). */
+static uint8_t slot_seen[TURN_MAX_ALLOCS];
+static long nslots;
+
+static void note_slot(const uint8_t *value)
+{
+	uint32_t slot;
+
+	memcpy(&slot, value + offsetof(struct turn_c2p_val, slot), sizeof(slot));
+	if (slot && slot < TURN_MAX_ALLOCS && !slot_seen[slot]) {
+		slot_seen[slot] = 1;
+		nslots++;
+	}
+}
+
 /* Every entry of the map, batch by batch (bounded by max_entries); the count or -errno. */
 static long walk_count(struct map_walk *w, struct owners *o, int m)
 {
@@ -109,6 +124,8 @@ static long walk_count(struct map_walk *w, struct owners *o, int m)
 			return -errno;
 		for (uint32_t i = 0; o && m < M_NR && i < n; i++)
 			classify(o, m, w->keys + (size_t)i * w->key_size);
+		for (uint32_t i = 0; m == M_C2P && i < n; i++)
+			note_slot(w->values + (size_t)i * w->value_size);
 		total += n;
 		if (err)
 			return total;
@@ -120,7 +137,11 @@ static long walk_count(struct map_walk *w, struct owners *o, int m)
 static long count_map(const char *dir, const char *name, struct owners *o, int m)
 {
 	struct map_walk w = { .fd = -1 };
-	long n = walk_open(&w, dir, name);
+	long n;
+
+	if (m == M_NR)		/* stats: the slots of the c2p entries walked before */
+		return nslots;
+	n = walk_open(&w, dir, name);
 
 	if (!n)
 		n = walk_count(&w, o, m);
@@ -223,7 +244,8 @@ int soak_maps(int argc, char **argv)
 
 	if (argc < 2 || argc == 4 || argc > 5) {
 		fprintf(stderr, "usage: soak-client maps PIN_DIR [PORTS [VANISHED GRACE_S]]\n"
-			"Prints \"c2p=N p2c=N perm=N stats=N\" (entries of turnd's pinned maps); with\n"
+			"Prints \"c2p=N p2c=N perm=N stats=N\" (entries of turnd's pinned maps; stats:\n"
+			"the allocations' counter slots the c2p entries use); with\n"
 			"the ports file of `soak-client run`, also \"vanished_left=N survivors_missing=N\n"
 			"strays=N\": entries of vanished clients, survivors without their three entries,\n"
 			"and entries of nobody's; with its vanished file, \"overdue=N\": entries of\n"

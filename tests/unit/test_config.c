@@ -103,7 +103,7 @@ static const char full[] =
 	"control = { socket = \"/tmp/turnd-test.sock\"; };\n"			/* 14 */
 	"log = { level = \"debug\"; target = \"syslog\"; rate = 50; };\n"	/* 15 */
 	"xdp = { mode = \"native\"; interfaces = [ \"eth0\", \"veth1\" ];\n"	/* 16 */
-	"  pin_path = \"/sys/fs/bpf/t\"; detach_on_exit = true; };\n"		/* 17 */
+	"  pin_path = \"/sys/fs/bpf/t\"; detach_on_exit = true; route_cache_ms = 0; };\n" /* 17 */
 	"signaling = { listen = [ \"127.0.0.1:8080\", \"[::1]\" ]; origins = \"https://a.example\";\n"
 	"  ice_host = \"relay.example.org\"; max_members = 2; idle_timeout = 30; };\n"	/* 18, 19 */
 	"metrics = { listen = \"127.0.0.1:9100\"; };\n";			/* 20 */
@@ -175,6 +175,7 @@ static void test_full(void)
 	   !strcmp(c->xdp.ifaces[1], "veth1"), "xdp.interfaces");
 	ok(!strcmp(c->xdp.pin_path, "/sys/fs/bpf/t"), "xdp.pin_path");
 	ok(c->xdp.detach_on_exit, "xdp.detach_on_exit");
+	is_int(c->xdp.route_cache_ms, 0, "xdp.route_cache_ms 0 (off)");
 	ok(c->metrics_on && ip_is(&c->metrics_listen, "127.0.0.1", 9100), "metrics.listen");
 	ok(c->sig.on && c->sig.nlisten == 2 && ip_is(&c->sig.listen[0], "127.0.0.1", 8080) &&
 	   ip_is(&c->sig.listen[1], "::1", 8080), "signaling.listen, default port 8080");
@@ -226,7 +227,8 @@ static void test_defaults(void)
 	is_int(c->log_target, LOG_TARGET_STDERR, "log target default stderr");
 	is_int(c->log_rate, LOG_RATE_DEFAULT, "log rate default 200");
 	ok(c->xdp.mode == XDP_MODE_AUTO && !c->xdp.nifaces && !c->xdp.detach_on_exit &&
-	   str_is(c->xdp.pin_path, "/sys/fs/bpf/turnd"), "xdp defaults");
+	   str_is(c->xdp.pin_path, "/sys/fs/bpf/turnd") && c->xdp.route_cache_ms == 1000,
+	   "xdp defaults");
 	ok(!c->metrics_on, "no metrics endpoint by default");
 	config_free(c);
 
@@ -375,6 +377,11 @@ static const struct bad_case bad_cases[] = {
 	{ R "xdp = { pin_path = \"rel\"; };\n", 2, "xdp.pin_path", "absolute path" },
 	{ R "xdp = { detach_on_exit = \"yes\"; };\n", 2, "xdp.detach_on_exit",
 	  "expected true or false" },
+	{ R "xdp = { route_cache_ms = -1; };\n", 2, "xdp.route_cache_ms", "out of range" },
+	{ R "xdp = { route_cache_ms = 3600001; };\n", 2, "xdp.route_cache_ms",
+	  "3600001 is out of range (0..3600000)" },
+	{ R "xdp = { route_cache_ms = \"1s\"; };\n", 2, "xdp.route_cache_ms",
+	  "expected an integer" },
 	{ R "metrics = [ 1 ];\n", 2, "metrics", "expected a group" },
 	{ R "metrics = { listen = \"localhost:9641\"; };\n", 2, "metrics.listen", "not \"IPv4" },
 	{ R "metrics = { listen = \"\"; };\n", 2, "metrics.listen", "not \"IPv4" },

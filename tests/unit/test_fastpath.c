@@ -197,7 +197,13 @@ static void bind_keys(const struct want_bind *b, struct turn_c2p_key *ck, struct
 	pv->expires_ns = cv->expires_ns;
 }
 
-static void check_bind(const struct maps *m, const struct want_bind *b, const char *what)
+/*
+ * The entries of binding b, byte for byte but for what the daemon derives (slot, rt_tag) and
+ * the program's route cache: the slot is the same non-zero one in both directions, each
+ * direction has its own tag. *tags: the c2p and p2c tags read (may be NULL).
+ */
+static void check_bind_tags(const struct maps *m, const struct want_bind *b, const char *what,
+			    uint32_t tags[2])
 {
 	struct turn_c2p_key ck;
 	struct turn_c2p_val cv, cgot;
@@ -207,13 +213,43 @@ static void check_bind(const struct maps *m, const struct want_bind *b, const ch
 	bind_keys(b, &ck, &cv, &pk, &pv);
 	memset(&cgot, 0xee, sizeof(cgot));
 	memset(&pgot, 0xee, sizeof(pgot));
-	ok(!bpf_map_lookup_elem(m->c2p, &ck, &cgot) && !memcmp(&cgot, &cv, sizeof(cv)),
+	ok(!bpf_map_lookup_elem(m->c2p, &ck, &cgot) && !bpf_map_lookup_elem(m->p2c, &pk, &pgot) &&
+	   cgot.slot && cgot.slot == pgot.slot && cgot.rt_tag != pgot.rt_tag,
+	   "%s: both directions of 0x%x hold slot %u, their own tags", what, b->chan, cgot.slot);
+	cv.slot = cgot.slot;
+	cv.rt_tag = cgot.rt_tag;
+	cv.rt = cgot.rt;
+	pv.slot = pgot.slot;
+	pv.rt_tag = pgot.rt_tag;
+	pv.rt = pgot.rt;
+	if (tags) {
+		tags[0] = cgot.rt_tag;
+		tags[1] = pgot.rt_tag;
+	}
+	ok(!memcmp(&cgot, &cv, sizeof(cv)),
 	   "%s: c2p channel 0x%x -> %s:%u byte for byte", what, b->chan, b->peer, b->peer_port);
-	ok(!bpf_map_lookup_elem(m->p2c, &pk, &pgot) && !memcmp(&pgot, &pv, sizeof(pv)),
+	ok(!memcmp(&pgot, &pv, sizeof(pv)),
 	   "%s: p2c %s:%u -> channel 0x%x byte for byte", what, b->peer, b->peer_port, b->chan);
 	if (cgot.expires_ns != cv.expires_ns)
 		diag("c2p expires %llu want %llu", (unsigned long long)cgot.expires_ns,
 		     (unsigned long long)cv.expires_ns);
+}
+
+static void check_bind(const struct maps *m, const struct want_bind *b, const char *what)
+{
+	check_bind_tags(m, b, what, NULL);
+}
+
+/* The stats slot in b's c2p entry, 0 when there is none. */
+static uint32_t slot_of(const struct maps *m, const struct want_bind *b)
+{
+	struct turn_c2p_key ck;
+	struct turn_c2p_val cv, got;
+	struct turn_p2c_key pk;
+	struct turn_p2c_val pv;
+
+	bind_keys(b, &ck, &cv, &pk, &pv);
+	return bpf_map_lookup_elem(m->c2p, &ck, &got) ? 0 : got.slot;
 }
 
 static bool has_c2p(const struct maps *m, const struct want_bind *b)
@@ -451,7 +487,7 @@ static int run_attached(const uint8_t *in, size_t len, uint8_t *out, uint32_t *o
  * client leaves for 198.18.9.9:5000 from the relay; the peer's answer comes back on the
  * channel. Byte-exact frames out, counted in the allocation's stats.
  */
-static void test_forward(const struct maps *m, uint16_t port4)
+static void test_forward(const struct maps *m, uint16_t port4, uint32_t slot)
 {
 	static const uint8_t cd[] = { 0x40, 0x00, 0x00, 0x04, 'a', 'b', 'c', 'd' };
 	static const uint8_t answer[] = { 'w', 'x', 'y', 'z' };
@@ -488,7 +524,7 @@ static void test_forward(const struct maps *m, uint16_t port4)
 	is_int(run_attached(in, len, out, &outlen), XDP_DROP,
 	       "a peer without a permission is dropped");
 
-	ok(per && !bpf_map_lookup_elem(m->stats, &(uint64_t){ 7 }, per), "stats read");
+	ok(per && slot && !bpf_map_lookup_elem(m->stats, &slot, per), "stats read (slot %u)", slot);
 	for (int c = 0; per && c < ncpus; c++) {
 		pkts_c2p += per[c].pkts_c2p;
 		pkts_p2c += per[c].pkts_p2c;
@@ -504,6 +540,7 @@ static void test_sync(struct fastpath *fp, const struct maps *m)
 {
 	struct turn_alloc_stats *per = calloc((size_t)ncpus, sizeof(*per)), sum;
 	uint64_t exp_alloc = now + 600000, exp_perm = now + 300000;
+	uint32_t slot, tags1[2], tags2[2];
 	struct alloc a;
 	int err;
 
@@ -527,27 +564,31 @@ static void test_sync(struct fastpath *fp, const struct maps *m)
 	err = fastpath_sync(fp, &a.f);
 	is_int(err, 0, "sync 1: succeeds");
 	check_counts(m, 2, 2, 4, "sync 1");
-	check_bind(m, &(struct want_bind){ 0x4000, RELAY4, a.port4, "198.18.9.9", 5000, 7,
-					   exp_perm }, "sync 1");
+	check_bind_tags(m, &(struct want_bind){ 0x4000, RELAY4, a.port4, "198.18.9.9", 5000, 7,
+						exp_perm }, "sync 1", tags1);
 	check_bind(m, &(struct want_bind){ 0x4001, RELAY4, a.port4, "198.18.9.10", 5001, 7,
 					   now + 100000 }, "sync 1");
+	slot = slot_of(m, &(struct want_bind){ 0x4000, RELAY4, a.port4, "198.18.9.9", 5000, 7, 0 });
 	check_perm(m, RELAY4, a.port4, "198.18.9.9", 7, exp_perm, "sync 1");
 	check_perm(m, RELAY4, a.port4, "198.18.9.10", 7, exp_perm, "sync 1");
 	check_perm(m, RELAY4, a.port4, "198.18.9.13", 7, exp_perm, "sync 1");
 	check_perm(m, RELAY6, a.port6, "2001:2:0:9::9", 7, exp_perm, "sync 1");
-	ok(per && !bpf_map_lookup_elem(m->stats, &(uint64_t){ 7 }, per), "sync 1: stats entry");
+	ok(per && slot && !bpf_map_lookup_elem(m->stats, &slot, per), "sync 1: stats slot %u",
+	   slot);
 	for (int c = 0; per && c < ncpus; c++)
 		if (per[c].pkts_c2p || per[c].bytes_c2p || per[c].pkts_p2c || per[c].bytes_p2c)
 			ok(0, "sync 1: stats of CPU %d are zero", c);
-	test_forward(m, a.port4);
+	test_forward(m, a.port4, slot);
 
 	/* The allocation is refreshed: permission and alloc expiries move. */
 	a.f.expires = now + 200000;
 	err = fastpath_sync(fp, &a.f);
 	is_int(err, 0, "sync 2 (allocation expires sooner): succeeds");
 	check_counts(m, 2, 2, 4, "sync 2");
-	check_bind(m, &(struct want_bind){ 0x4000, RELAY4, a.port4, "198.18.9.9", 5000, 7,
-					   now + 200000 }, "sync 2");
+	check_bind_tags(m, &(struct want_bind){ 0x4000, RELAY4, a.port4, "198.18.9.9", 5000, 7,
+						now + 200000 }, "sync 2", tags2);
+	ok(tags1[0] == tags2[0] && tags1[1] == tags2[1],
+	   "sync 2: a refresh keeps the binding's tags (its route cache stays good)");
 	check_perm(m, RELAY6, a.port6, "2001:2:0:9::9", 7, now + 200000, "sync 2");
 
 	/* Channel 0x4001 expires, permission 198.18.9.9 goes (and with it channel 0x4000). */
@@ -574,7 +615,7 @@ static void test_sync(struct fastpath *fp, const struct maps *m)
 	for (int c = 0; per && c < ncpus; c++)
 		per[c] = (struct turn_alloc_stats){ (uint64_t)c + 1, 100 * ((uint64_t)c + 1),
 						    10 + (uint64_t)c, 1000 + (uint64_t)c };
-	ok(per && !bpf_map_update_elem(m->stats, &(uint64_t){ 7 }, per, BPF_EXIST),
+	ok(per && !bpf_map_update_elem(m->stats, &slot, per, BPF_EXIST),
 	   "stats written as the program would");
 	err = fastpath_alloc_stats(fp, 7, &sum);
 	ok(!err && sum.pkts_c2p == (uint64_t)ncpus * (ncpus + 1) / 2 &&
@@ -587,9 +628,15 @@ static void test_sync(struct fastpath *fp, const struct maps *m)
 
 	fastpath_release(fp, 7);
 	check_counts(m, 0, 0, 0, "release");
-	ok(bpf_map_lookup_elem(m->stats, &(uint64_t){ 7 }, per) && errno == ENOENT,
-	   "release: stats entry gone");
 	is_int(fastpath_alloc_stats(fp, 7, &sum), -ENOENT, "release: alloc stats -ENOENT");
+	/* The slot is given again (the last freed first), from zero. */
+	a.f.id = 8;
+	is_int(fastpath_sync(fp, &a.f), 0, "a new allocation synced");
+	ok(slot_of(m, &(struct want_bind){ 0x4001, RELAY4, a.port4, "198.18.9.10", 6001, 8, 0 })
+	   == slot && !fastpath_alloc_stats(fp, 8, &sum) && !sum.pkts_c2p && !sum.bytes_c2p &&
+	   !sum.pkts_p2c && !sum.bytes_p2c, "it has the freed slot %u, counters zeroed", slot);
+	fastpath_release(fp, 8);
+	check_counts(m, 0, 0, 0, "release of the new one");
 	fastpath_release(fp, 7);
 	ok(1, "release twice: no crash");
 	alloc_close(&a);
@@ -625,8 +672,9 @@ static void test_rate(struct fastpath *fp, const struct maps *m)
 	b.exp_ms = now + 300000;
 	bind_keys(&b, &ck, &cv, &pk, &pv);
 	cv.flags = pv.flags = TURN_F_RATE;
-	ok(!bpf_map_lookup_elem(m->c2p, &ck, &cgot) && !memcmp(&cgot, &cv, sizeof(cv)) &&
-	   !bpf_map_lookup_elem(m->p2c, &pk, &pgot) && !memcmp(&pgot, &pv, sizeof(pv)),
+	ok(!bpf_map_lookup_elem(m->c2p, &ck, &cgot) && !bpf_map_lookup_elem(m->p2c, &pk, &pgot) &&
+	   !memcmp(&cgot, &cv, offsetof(struct turn_c2p_val, slot)) &&
+	   !memcmp(&pgot, &pv, offsetof(struct turn_p2c_val, slot)),
 	   "rate: both directions of the channel carry TURN_F_RATE");
 	r.tat_ns[0] = 12345;
 	bpf_map_update_elem(m->rate, &(uint64_t){ 11 }, &r, BPF_EXIST);
@@ -729,7 +777,7 @@ static void test_full(void)
 				 sizeof(struct turn_p2c_val), 8, NULL);
 	fds.perm = bpf_map_create(BPF_MAP_TYPE_HASH, "t_perm", sizeof(struct turn_perm_key),
 				  sizeof(struct turn_perm_val), 8, NULL);
-	fds.stats = bpf_map_create(BPF_MAP_TYPE_PERCPU_HASH, "t_stats", sizeof(uint64_t),
+	fds.stats = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "t_stats", sizeof(uint32_t),
 				   sizeof(struct turn_alloc_stats), 8, NULL);
 	fds.rate = bpf_map_create(BPF_MAP_TYPE_HASH, "t_rate", sizeof(uint64_t),
 				  sizeof(struct turn_rate), 8, NULL);
@@ -762,14 +810,14 @@ static void test_full(void)
 
 		bind_keys(&(struct want_bind){ 0x4001, RELAY4, a.port4, "198.18.9.9", 5001, 3,
 					       now + 300000 }, &ck, &cv, &pk, &pv);
-		ok(!bpf_map_lookup_elem(fds.c2p, &ck, &got) && !memcmp(&got, &cv, sizeof(cv)),
-		   "the c2p of 0x4001 now is the one entry");
+		ok(!bpf_map_lookup_elem(fds.c2p, &ck, &got) &&
+		   !memcmp(&got, &cv, offsetof(struct turn_c2p_val, slot)) &&
+		   got.expires_ns == cv.expires_ns, "the c2p of 0x4001 now is the one entry");
 	}
 	fwd_maps_release(fm, 3);
 	ok(!map_count(fds.c2p, sizeof(struct turn_c2p_key)) &&
 	   !map_count(fds.p2c, sizeof(struct turn_p2c_key)) &&
-	   !map_count(fds.perm, sizeof(struct turn_perm_key)) &&
-	   !map_count(fds.stats, sizeof(uint64_t)), "release empties the small maps");
+	   !map_count(fds.perm, sizeof(struct turn_perm_key)), "release empties the small maps");
 	fwd_maps_free(fm);
 	alloc_close(&a);
 	close(fds.c2p);
@@ -814,24 +862,17 @@ static void test_gc(struct fastpath *fp, const struct maps *m)
 	v2.expires_ns = UINT64_MAX;
 	ok(zero && !bpf_map_update_elem(m->c2p, &k1, &v1, BPF_ANY) &&
 	   !bpf_map_update_elem(m->c2p, &k2, &v2, BPF_ANY) &&
-	   !bpf_map_update_elem(m->stats, &(uint64_t){ 999 }, zero, BPF_ANY) &&
-	   !bpf_map_update_elem(m->stats, &(uint64_t){ 998 }, zero, BPF_ANY) &&
-	   !bpf_map_update_elem(m->stats, &(uint64_t){ 997 }, zero, BPF_ANY) &&
 	   !bpf_map_update_elem(m->rate, &(uint64_t){ 998 }, &(struct turn_rate){ 0 }, BPF_ANY) &&
 	   !bpf_map_update_elem(m->rate, &(uint64_t){ 996 }, &(struct turn_rate){ 0 }, BPF_ANY),
-	   "foreign entries written (expired 999, live 998, stats of 997-999, rate of 996, 998)");
+	   "foreign entries written (expired 999, live 998, rate of 996, 998)");
 	n = fastpath_gc(fp);
-	is_int(n, 4, "gc removes the expired c2p, the stats of 999 and 997, the rate of 996");
+	is_int(n, 2, "gc removes the expired c2p and the rate of 996");
 	ok(!bpf_map_lookup_elem(m->rate, &(uint64_t){ 998 }, &(struct turn_rate){ 0 }) &&
 	   bpf_map_lookup_elem(m->rate, &(uint64_t){ 996 }, &(struct turn_rate){ 0 }),
 	   "gc: rate of the live foreign allocation kept, the unreferenced one gone");
 	ok(bpf_map_lookup_elem(m->c2p, &k1, &v1) && !bpf_map_lookup_elem(m->c2p, &k2, &v2),
 	   "gc: expired foreign entry gone, live one kept");
-	ok(!bpf_map_lookup_elem(m->stats, &(uint64_t){ 998 }, zero) &&
-	   bpf_map_lookup_elem(m->stats, &(uint64_t){ 997 }, zero),
-	   "gc: stats of the live foreign allocation kept, unreferenced ones gone");
 	bpf_map_delete_elem(m->c2p, &k2);
-	bpf_map_delete_elem(m->stats, &(uint64_t){ 998 });
 	bpf_map_delete_elem(m->rate, &(uint64_t){ 998 });
 	free(zero);
 }

@@ -43,12 +43,16 @@ static const char *const net_cmds[] = {
 #define SETTLE_MAX_MS 5000	/* and never wait longer than this for one */
 
 static struct netns_rig g_ns;
-static int nchanged;		/* calls of changed() */
+static int nchanged;		/* calls of changed() with IFWATCH_LINKS */
+static int nroutes;		/* calls of changed() with IFWATCH_ROUTES only */
 static int stirred, unsettled;	/* refreshes that caused notifications; did not settle */
 
-static void changed(void *arg)
+static void changed(void *arg, unsigned int kinds)
 {
-	(*(int *)arg)++;
+	if (kinds & IFWATCH_LINKS)
+		(*(int *)arg)++;
+	else if (kinds & IFWATCH_ROUTES)
+		nroutes++;
 }
 
 /*
@@ -157,25 +161,38 @@ static int change(struct ifwatch *w, struct fastpath *fp, const char *cmd, int *
 	return n;
 }
 
-/* The expected answer: messages at 4-byte aligned offsets, each length within what is left. */
-static bool ref_relevant(const uint8_t *b, size_t len)
+#define BOTH (IFWATCH_LINKS | IFWATCH_ROUTES)
+
+/* The kinds of one message type, written out again. */
+static unsigned int ref_kind(uint16_t t)
 {
+	if (t == RTM_NEWLINK || t == RTM_DELLINK || t == RTM_NEWADDR || t == RTM_DELADDR)
+		return BOTH;
+	if (t == RTM_NEWROUTE || t == RTM_DELROUTE || t == RTM_NEWNEIGH || t == RTM_DELNEIGH ||
+	    t == RTM_NEWRULE || t == RTM_DELRULE || t == RTM_NEWNEXTHOP || t == RTM_DELNEXTHOP ||
+	    t == RTM_NEWNETCONF || t == RTM_DELNETCONF)
+		return IFWATCH_ROUTES;
+	return 0;
+}
+
+/* The expected answer: messages at 4-byte aligned offsets, each length within what is left. */
+static unsigned int ref_kinds(const uint8_t *b, size_t len)
+{
+	unsigned int kinds = 0;
 	size_t off = 0;
 
 	while (off + 16 <= len) {
 		const struct nlmsghdr *h = (const struct nlmsghdr *)(b + off);
 
 		if (h->nlmsg_len < 16 || h->nlmsg_len > len - off)
-			return false;
-		if (h->nlmsg_type == RTM_NEWLINK || h->nlmsg_type == RTM_DELLINK ||
-		    h->nlmsg_type == RTM_NEWADDR || h->nlmsg_type == RTM_DELADDR)
-			return true;
+			break;
+		kinds |= ref_kind(h->nlmsg_type);
 		off += (h->nlmsg_len + 3) & ~3u;
 	}
-	return false;
+	return kinds;
 }
 
-/* ifwatch_relevant() on well-formed, truncated and hostile datagrams. */
+/* ifwatch_kinds() on well-formed, truncated and hostile datagrams. */
 static void test_parse(void)
 {
 	union {
@@ -183,49 +200,62 @@ static void test_parse(void)
 		uint8_t b[256];
 	} u;
 	struct nlmsghdr *h2;
-	static const uint16_t quiet[] = { RTM_NEWROUTE, RTM_DELROUTE, RTM_NEWNEIGH,
-					  RTM_NEWNETCONF, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP };
-	static const uint16_t loud[] = { RTM_NEWLINK, RTM_DELLINK, RTM_DELADDR };
+	static const uint16_t quiet[] = { RTM_NEWQDISC, RTM_NEWTFILTER, RTM_NEWNSID, NLMSG_DONE,
+					  NLMSG_ERROR, NLMSG_NOOP, 0xffff };
+	static const uint16_t routes[] = { RTM_NEWROUTE, RTM_DELROUTE, RTM_NEWNEIGH, RTM_DELNEIGH,
+					   RTM_NEWRULE, RTM_DELRULE, RTM_NEWNEXTHOP,
+					   RTM_DELNEXTHOP, RTM_NEWNETCONF, RTM_DELNETCONF };
+	static const uint16_t links[] = { RTM_NEWLINK, RTM_DELLINK, RTM_NEWADDR, RTM_DELADDR };
 	uint32_t seed = 12345;
 	int mismatches = 0;
 
 	memset(&u, 0, sizeof(u));
-	ok(!ifwatch_relevant(u.b, 0), "parse: empty datagram: nothing");
+	is_int(ifwatch_kinds(u.b, 0), 0, "parse: empty datagram: nothing");
 	u.h.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifaddrmsg));
 	u.h.nlmsg_type = RTM_NEWADDR;
-	ok(ifwatch_relevant(u.b, u.h.nlmsg_len), "parse: RTM_NEWADDR: a change");
-	ok(!ifwatch_relevant(u.b, sizeof(u.h) - 1), "parse: header cut short: nothing");
-	ok(!ifwatch_relevant(u.b, u.h.nlmsg_len - 1), "parse: message longer than the datagram");
+	is_int(ifwatch_kinds(u.b, u.h.nlmsg_len), BOTH, "parse: RTM_NEWADDR: links and routes");
+	is_int(ifwatch_kinds(u.b, sizeof(u.h) - 1), 0, "parse: header cut short: nothing");
+	is_int(ifwatch_kinds(u.b, u.h.nlmsg_len - 1), 0,
+	       "parse: message longer than the datagram");
 	u.h.nlmsg_len = 0;
-	ok(!ifwatch_relevant(u.b, sizeof(u.b)), "parse: nlmsg_len 0 ends the walk (no loop)");
+	is_int(ifwatch_kinds(u.b, sizeof(u.b)), 0, "parse: nlmsg_len 0 ends the walk (no loop)");
 	u.h.nlmsg_len = sizeof(u.h) - 1;
-	ok(!ifwatch_relevant(u.b, sizeof(u.b)), "parse: nlmsg_len below the header size");
+	is_int(ifwatch_kinds(u.b, sizeof(u.b)), 0, "parse: nlmsg_len below the header size");
 	u.h.nlmsg_len = UINT32_MAX;
-	ok(!ifwatch_relevant(u.b, sizeof(u.b)), "parse: nlmsg_len 0xffffffff, RTM_NEWADDR");
+	is_int(ifwatch_kinds(u.b, sizeof(u.b)), 0, "parse: nlmsg_len 0xffffffff, RTM_NEWADDR");
 	u.h.nlmsg_type = RTM_NEWROUTE;
-	ok(!ifwatch_relevant(u.b, sizeof(u.b)), "parse: nlmsg_len 0xffffffff (no endless walk)");
+	is_int(ifwatch_kinds(u.b, sizeof(u.b)), 0,
+	       "parse: nlmsg_len 0xffffffff (no endless walk)");
 	u.h.nlmsg_len = 0xfffffffd;
-	ok(!ifwatch_relevant(u.b, sizeof(u.b)), "parse: nlmsg_len 0xfffffffd (aligns to 0)");
+	is_int(ifwatch_kinds(u.b, sizeof(u.b)), 0, "parse: nlmsg_len 0xfffffffd (aligns to 0)");
 	for (size_t i = 0; i < sizeof(quiet) / sizeof(quiet[0]); i++) {
 		u.h.nlmsg_len = NLMSG_LENGTH(16);
 		u.h.nlmsg_type = quiet[i];
-		ok(!ifwatch_relevant(u.b, u.h.nlmsg_len), "parse: type %u is no change", quiet[i]);
+		is_int(ifwatch_kinds(u.b, u.h.nlmsg_len), 0, "parse: type %u is no change",
+		       quiet[i]);
 	}
-	for (size_t i = 0; i < sizeof(loud) / sizeof(loud[0]); i++) {
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
 		u.h.nlmsg_len = NLMSG_LENGTH(16);
-		u.h.nlmsg_type = loud[i];
-		ok(ifwatch_relevant(u.b, u.h.nlmsg_len), "parse: type %u is a change", loud[i]);
+		u.h.nlmsg_type = routes[i];
+		is_int(ifwatch_kinds(u.b, u.h.nlmsg_len), IFWATCH_ROUTES,
+		       "parse: type %u is a routing change only", routes[i]);
 	}
-	/* A route, then a link: found in the second message; cut into: not found. */
+	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+		u.h.nlmsg_len = NLMSG_LENGTH(16);
+		u.h.nlmsg_type = links[i];
+		is_int(ifwatch_kinds(u.b, u.h.nlmsg_len), BOTH,
+		       "parse: type %u is a link and a routing change", links[i]);
+	}
+	/* A route, then a link: both kinds; the link cut into: the route only. */
 	u.h.nlmsg_len = NLMSG_LENGTH(20);	/* 36: the next header at NLMSG_ALIGN = 36 */
 	u.h.nlmsg_type = RTM_NEWROUTE;
 	h2 = (struct nlmsghdr *)(u.b + NLMSG_ALIGN(u.h.nlmsg_len));
 	h2->nlmsg_len = NLMSG_LENGTH(16);
 	h2->nlmsg_type = RTM_DELLINK;
-	ok(ifwatch_relevant(u.b, NLMSG_ALIGN(u.h.nlmsg_len) + h2->nlmsg_len),
-	   "parse: a change in the second message");
-	ok(!ifwatch_relevant(u.b, NLMSG_ALIGN(u.h.nlmsg_len) + h2->nlmsg_len - 1),
-	   "parse: the second message cut short: nothing");
+	is_int(ifwatch_kinds(u.b, NLMSG_ALIGN(u.h.nlmsg_len) + h2->nlmsg_len), BOTH,
+	       "parse: a route then a link: both kinds");
+	is_int(ifwatch_kinds(u.b, NLMSG_ALIGN(u.h.nlmsg_len) + h2->nlmsg_len - 1),
+	       IFWATCH_ROUTES, "parse: the second message cut short: the first one's kind");
 	/* Random bytes: the answer of a plain reference walk, read within bounds (ASan). */
 	for (int i = 0; i < 20000; i++) {
 		size_t len;
@@ -245,7 +275,7 @@ static void test_parse(void)
 				h->nlmsg_type = RTM_NEWROUTE;
 		}
 		len = (seed >> 8) % (sizeof(u.b) + 1);
-		if (ifwatch_relevant(u.b, len) != ref_relevant(u.b, len))
+		if (ifwatch_kinds(u.b, len) != ref_kinds(u.b, len))
 			mismatches++;
 	}
 	ok(!mismatches, "parse: 20000 random datagrams answered as the reference walk does");
@@ -269,6 +299,42 @@ static struct fastpath *start(struct ifwatch *w, const struct relay_cfg *r,
 	is_int(settle(w, QUIET_MS), 0, "and no notification after it (no refresh loop)");
 	is_int(fastpath_refresh_ifaces(NULL), 0, "refresh without a fast path: 0");
 	return fp;
+}
+
+/* Routing changes: reported as such, not as link changes; the fast path counts them. */
+static void test_routes(struct ifwatch *w, struct fastpath *fp)
+{
+	static const struct {
+		const char *cmd, *what;
+	} cmds[] = {
+		{ "ip route add 198.18.9.0/24 via 198.18.7.2 dev iwa0", "route added" },
+		{ "ip neigh replace 198.18.7.2 lladdr 02:00:00:00:07:02 nud permanent dev iwa0",
+		  "neighbour replaced" },
+		{ "ip rule add to 198.18.10.0/24 table 100 pref 1000", "rule added" },
+		/* The fast path turned it on; off and on again. */
+		{ "sysctl -qw net.ipv4.conf.iwa0.forwarding=0", "forwarding off (netconf)" },
+		{ "sysctl -qw net.ipv4.conf.iwa0.forwarding=1", "forwarding on (netconf)" },
+		{ "ip route del 198.18.9.0/24", "route deleted" },
+		{ "ip neigh del 198.18.7.2 dev iwa0", "neighbour deleted" },
+		{ "ip rule del pref 1000", "rule deleted" },
+	};
+	char desc[1024];
+
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		int links = nchanged, routes = nroutes;
+
+		sh(cmds[i].cmd);
+		settle(w, QUIET_MS);
+		ok(nroutes > routes && nchanged == links,
+		   "%s: a routing change (%d batches), no link change (%d)", cmds[i].what,
+		   nroutes - routes, nchanged - links);
+	}
+	fastpath_routes_changed(fp);
+	fastpath_routes_changed(fp);
+	fastpath_routes_changed(NULL);
+	fastpath_describe(fp, desc, sizeof(desc));
+	ok(strstr(desc, "\nroutes cache_ms=0 changes=2\n") != NULL,
+	   "describe: two routing changes passed on to the program");
 }
 
 /* Veth B comes, gets the relay address, loses it, goes down and up. */
@@ -491,6 +557,7 @@ int main(void)
 	fp = start(w, &r, &listen, &prog);
 	if (fp) {
 		test_relay_iface(w, fp, prog);
+		test_routes(w, fp);
 		test_defunct(fp, prog);
 		test_burst(w, fp, prog);
 		test_delete_a(w, fp, prog);

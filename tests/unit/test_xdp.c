@@ -411,6 +411,8 @@ static int bind_apply(const struct env *e, const struct binding *b, bool del)
 	cv.peer_port = htons(b->peer_port);
 	cv.family = (uint8_t)b->rfamily;
 	cv.alloc_id = b->alloc_id;
+	cv.slot = (uint32_t)b->alloc_id;	/* the stats slot of allocation id is id here */
+	cv.rt_tag = 0xc2b00000u | ck.channel;
 	cv.expires_ns = exp;
 	cv.flags = b->flags;
 
@@ -426,6 +428,8 @@ static int bind_apply(const struct env *e, const struct binding *b, bool del)
 	pv.channel = ck.channel;
 	pv.family = ck.family;
 	pv.alloc_id = b->alloc_id;
+	pv.slot = cv.slot;
+	pv.rt_tag = 0x2cb00000u | ck.channel;
 	pv.expires_ns = exp;
 	pv.flags = b->flags;
 
@@ -484,11 +488,12 @@ static int read_stats(const struct env *e, uint64_t id, struct turn_alloc_stats 
 {
 	int fd = bpf_map__fd(e->skel->maps.turn_stats);
 	struct turn_alloc_stats *v = calloc((size_t)e->ncpus, sizeof(*v));
+	uint32_t slot = (uint32_t)id;
 
 	memset(out, 0, sizeof(*out));
 	if (!v)
 		return -ENOMEM;
-	if (bpf_map_lookup_elem(fd, &id, v)) {
+	if (bpf_map_lookup_elem(fd, &slot, v)) {
 		free(v);
 		return -errno;
 	}
@@ -749,6 +754,8 @@ static void set_rodata(struct turn_xdp_bpf *skel, const struct settings *s)
 	skel->rodata->relay_port_min = s->port_min;
 	skel->rodata->relay_port_max = s->port_max;
 	skel->rodata->relay_any_addr = s->any_addr;
+	/* Route cache on, about a second (test_xdp_route.c tests the cache itself). */
+	skel->rodata->route_ttl = 1000;
 	if (s->any_addr)
 		return;
 	addr16(4, V4R, skel->rodata->relay_addr[0]);
@@ -778,6 +785,7 @@ static int load_turn(struct env *e, const struct settings *s, char *log, size_t 
 	err = turn_xdp_bpf__load(e->skel);
 	if (err)
 		return err;
+	e->skel->bss->route_gen = 1;
 	e->prog_fd = bpf_program__fd(e->skel->progs.turn_xdp);
 	return 0;
 }
@@ -803,7 +811,7 @@ static int load(struct env *e, char *log, size_t logsz)
 	return e->tx ? 0 : -errno;
 }
 
-/* Stats entries are the daemon's to create: zeroed, before the bindings. */
+/* Stats slots are the daemon's to zero, before the bindings (slot = allocation id here). */
 static int create_stats(const struct env *e)
 {
 	int fd = bpf_map__fd(e->skel->maps.turn_stats);
@@ -812,8 +820,8 @@ static int create_stats(const struct env *e)
 
 	if (!zero)
 		return -ENOMEM;
-	for (uint64_t id = 1; id < NALLOCS && !err; id++)
-		if (bpf_map_update_elem(fd, &id, zero, BPF_NOEXIST))
+	for (uint32_t slot = 1; slot < NALLOCS && !err; slot++)
+		if (bpf_map_update_elem(fd, &slot, zero, BPF_ANY))
 			err = -errno;
 	free(zero);
 	return err;
