@@ -111,9 +111,11 @@ $(BUILD)/%.skel.h: $(BUILD)/bpf/%.bpf.o
 
 $(BUILD)/tests/unit/test_xdp.o: $(BPF_SKELS)
 $(BUILD)/daemon/xdp_load.o: $(BPF_SKELS)
+$(BUILD)/daemon/xdp_clock.o: $(BPF_SKELS)
 $(BUILD)/tests/test_xdp.t: $(BPF_SKELS)
 $(BUILD)/tests/unit/test_xdp_route.o: $(BPF_SKELS)
 $(BUILD)/tests/test_xdp_route.t: $(BPF_SKELS)
+$(BUILD)/tests/unit/test_xdp_clock.o: $(BPF_SKELS)
 # --- bpf end ---
 
 # --- bench begin ---

@@ -511,8 +511,10 @@ size_t fastpath_describe(struct fastpath *fp, char *buf, size_t cap)
 		     (unsigned long long)st.allocs, (unsigned long long)st.bindings,
 		     (unsigned long long)st.perms, (unsigned long long)st.full,
 		     (unsigned long long)st.errors);
-	return append(buf, cap, len, "routes cache_ms=%u changes=%llu\n", fp->route_cache_ms,
-		      (unsigned long long)fp->route_changes);
+	len = append(buf, cap, len, "routes cache_ms=%u changes=%llu\n", fp->route_cache_ms,
+		     (unsigned long long)fp->route_changes);
+	return append(buf, cap, len, "clock tick_ns=%llu\n",
+		      (unsigned long long)fp->obj.clock_tick_ns);
 }
 
 void fastpath_routes_changed(struct fastpath *fp)

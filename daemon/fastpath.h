@@ -76,8 +76,9 @@ int fastpath_gc(struct fastpath *fp);
 
 /*
  * One line per interface, "iface=NAME mode=native|generic|off why=\"...\"", then one
- * "sync allocs=N bindings=N permissions=N full=N errors=N" line, then one
- * "routes cache_ms=N changes=N" line. Writes at most cap bytes
+ * "sync allocs=N bindings=N permissions=N full=N errors=N" line, one
+ * "routes cache_ms=N changes=N" line and one "clock tick_ns=N" line (the program's jiffies
+ * tick; 0: it reads bpf_ktime_get_ns()). Writes at most cap bytes
  * (NUL-terminated when cap > 0); returns the length written.
  */
 size_t fastpath_describe(struct fastpath *fp, char *buf, size_t cap);

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "turn_shared.h"
 #include "turn_xdp.skel.h"
+#include "xdp_clock.h"
 
 #define BPFFS_DEFAULT "/sys/fs/bpf"
 #define LINK_PREFIX "link_"
@@ -279,6 +280,12 @@ int xdp_obj_load(struct xdp_obj *o, const char *pin_path, const struct xdp_setti
 	o->fd_drops = bpf_map__fd(skel->maps.turn_drops);
 	o->fd_rate = bpf_map__fd(skel->maps.turn_rate);
 	o->skel->bss->route_gen = route_gen_first();
+	err = xdp_clock_calibrate(skel, bpf_program__fd(skel->progs.turn_clock), &o->clock_tick_ns);
+	if (err)
+		pr_warn("xdp clock: measuring the jiffies tick failed, the program reads "
+			"bpf_ktime_get_ns() (slower) err=\"%s\"", strerror(-err));
+	else
+		pr_debug("xdp clock: jiffies tick_ns=%llu", (unsigned long long)o->clock_tick_ns);
 	return 0;
 fail:
 	turn_xdp_bpf__destroy(skel);

@@ -29,6 +29,7 @@ struct xdp_obj {
 	int nreused;		/* maps taken over from a previous run's pins */
 	int prog_fd;
 	int fd_c2p, fd_p2c, fd_perm, fd_stats, fd_drops, fd_rate;
+	uint64_t clock_tick_ns;	/* the program's jiffies tick (xdp_clock.h); 0: ktime */
 };
 
 /* One interface and what became of it. */

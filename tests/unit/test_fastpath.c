@@ -341,7 +341,8 @@ static void chan_add(struct alloc *a, uint16_t num, const char *ip, uint16_t por
 static struct xdp_cfg cfg(int mode, char **ifaces, size_t nifaces, bool detach)
 {
 	return (struct xdp_cfg){ .mode = mode, .ifaces = ifaces, .nifaces = nifaces,
-				 .pin_path = g_ns.pin_path, .detach_on_exit = detach };
+				 .pin_path = g_ns.pin_path, .detach_on_exit = detach,
+				 .route_cache_ms = 1000 };
 }
 
 static struct relay_cfg relay_conf(void)
@@ -902,6 +903,9 @@ static struct alloc *first_instance(const struct relay_cfg *r, const sockaddr_u 
 	diag("describe: %s", desc);
 	ok(contains(desc, "iface=fp0 mode=generic why=\"attached\"\n") &&
 	   contains(desc, "sync allocs=0 bindings=0"), "describe: fp0 generic, nothing synced");
+	ok(contains(desc, "\nroutes cache_ms=") && contains(desc, "\nclock tick_ns=") &&
+	   !contains(desc, "\nclock tick_ns=0\n"),
+	   "describe: route cache and a measured jiffies clock");
 	*prog_id = xdp_prog("fp0", &mode);
 	ok(*prog_id && mode == XDP_ATTACHED_SKB, "fp0 runs a program in generic (skb) mode");
 	ok(pinned("link_fp0") && pinned(TURN_MAP_C2P) && pinned(TURN_MAP_P2C) &&
