@@ -240,27 +240,31 @@ static void check_bind(const struct maps *m, const struct want_bind *b, const ch
 	check_bind_tags(m, b, what, NULL);
 }
 
-/* The stats slot in b's c2p entry, 0 when there is none. */
-static uint32_t slot_of(const struct maps *m, const struct want_bind *b)
+/* b's c2p entry as the kernel holds it into *got: true when there is one. */
+static bool c2p_get(const struct maps *m, const struct want_bind *b, struct turn_c2p_val *got)
 {
 	struct turn_c2p_key ck;
-	struct turn_c2p_val cv, got;
+	struct turn_c2p_val cv;
 	struct turn_p2c_key pk;
 	struct turn_p2c_val pv;
 
 	bind_keys(b, &ck, &cv, &pk, &pv);
-	return bpf_map_lookup_elem(m->c2p, &ck, &got) ? 0 : got.slot;
+	return !bpf_map_lookup_elem(m->c2p, &ck, got);
+}
+
+/* The stats slot in b's c2p entry, 0 when there is none. */
+static uint32_t slot_of(const struct maps *m, const struct want_bind *b)
+{
+	struct turn_c2p_val got;
+
+	return c2p_get(m, b, &got) ? got.slot : 0;
 }
 
 static bool has_c2p(const struct maps *m, const struct want_bind *b)
 {
-	struct turn_c2p_key ck;
-	struct turn_c2p_val cv, got;
-	struct turn_p2c_key pk;
-	struct turn_p2c_val pv;
+	struct turn_c2p_val got;
 
-	bind_keys(b, &ck, &cv, &pk, &pv);
-	return !bpf_map_lookup_elem(m->c2p, &ck, &got);
+	return c2p_get(m, b, &got);
 }
 
 static void check_perm(const struct maps *m, const char *relay, uint16_t rport, const char *peer,
