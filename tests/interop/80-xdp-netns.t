@@ -22,10 +22,10 @@ UC=(-c -m "$SESSIONS" -l 200 -u alice -w s3cret -p "$PORT" -e 198.18.2.1 -r "$PE
 
 ns_need_root
 [ -f "$BUILD_DIR/bpf/xdp_pass.bpf.o" ] || skip_all "no $BUILD_DIR/bpf/xdp_pass.bpf.o (make tests)"
-plan 30
+plan 35
 ns_trap
 
-# conf MODE DETACH: turnd's config for the relay namespace.
+# conf MODE DETACH [XDP_EXTRA]: turnd's config for the relay namespace.
 conf()
 {
 	cat <<EOF
@@ -35,7 +35,7 @@ relay = { address = "198.18.2.2"; ports = "49152-49999"; };
 auth = { users = ( { name = "alice"; password = "s3cret"; } ); };
 peers = { allow = [ "198.18.0.0/15" ]; };
 xdp = { mode = "$1"; interfaces = [ "r-cli", "r-peer" ]; pin_path = "$PIN";
-	detach_on_exit = $2; };
+	detach_on_exit = $2; ${3:-} };
 control = { socket = "$T/turnd.sock"; };
 state_file = "$T/turnd.state";
 log = { level = "info"; };
@@ -240,6 +240,48 @@ ok $? "restart: the new turnd rebuilt the $SESSIONS calls from its state file (r
 stop_turnd
 is "$?" 0 "restart: the new turnd exits 0 on SIGTERM"
 ns_holder rm -rf "$PIN"	# detach_on_exit = false left them (the bpffs goes with the holder)
+
+# 4. A routing change during a call: the peer's MAC address changes and the relay's neighbour
+# entry follows it. Routes are cached for 10 minutes here, so only the rtnetlink notification
+# that turnd passes on to the program can make the kernel path use the new address: without
+# it every packet would go to the old MAC, which the peer's veth no longer takes.
+NEWMAC=02:00:00:00:99:01
+ns_turnd_start route "$(conf native true 'route_cache_ms = 600000;')" 198.18.1.2 "$PORT"
+ok $? "route: turnd starts (native, route_cache_ms = 600000)" || abandon "turnd did not start"
+out=$T/route.out
+echo "ip netns exec $NS_C turnutils_uclient ${UC[*]} -n $RESTART_MSGS 198.18.1.2" >"$out.cmd"
+spawn "$out" timeout -k 5 30 ip netns exec "$NS_C" turnutils_uclient "${UC[@]}" \
+	-n "$RESTART_MSGS" 198.18.1.2
+uc_pid=$SPAWN_PID
+read -r p0 _ < <(ns_udp "$NS_P")
+for ((i = 0; i < 150; i++)); do
+	read -r p1 _ < <(ns_udp "$NS_P")
+	[ $((p1 - p0)) -ge 100 ] && break
+	proc_alive "$uc_pid" || break
+	sleep 0.1
+done
+STATUS=$("$TURNCTL" -s "$T/turnd.sock" --json status 2>&1)
+f0=$(kernel fwd_c2p)
+ip -n "$NS_P" link set dev p-relay address "$NEWMAC" &&
+	ip -n "$NS_R" neigh replace 198.18.2.1 lladdr "$NEWMAC" dev r-peer nud permanent
+ok $? "route: during the call, the peer's MAC becomes $NEWMAC and the relay's neighbour entry\
+ follows (after $((p1 - p0)) datagrams at the peer)"
+read -r p2 _ < <(ns_udp "$NS_P")
+sleep 2
+read -r p3 _ < <(ns_udp "$NS_P")
+STATUS=$("$TURNCTL" -s "$T/turnd.sock" --json status 2>&1)
+f1=$(kernel fwd_c2p)
+changes=$(grep -Eo 'routes cache_ms=600000 changes=[0-9]+' <<<"$STATUS" | grep -Eo '[0-9]+$')
+[ $((p3 - p2)) -ge 200 ] && [ -n "$f0" ] && [ -n "$f1" ] && [ $((f1 - f0)) -ge 200 ] &&
+	[ "${changes:-0}" -ge 1 ]
+ok $? "route: in the 2 s after it the peer got $((p3 - p2)) datagrams, the kernel forwarded\
+ $((f1 - f0)) (both at least 200 of about 400), turnd passed ${changes:-no} routing changes on"
+reap "$uc_pid" 30
+uc_parse "$out"
+[ -n "$UC_LOST" ] && [ "$UC_LOST" -le $((SESSIONS * 5)) ] && [ "$UC_SENT" = $((SESSIONS * RESTART_MSGS)) ]
+ok $? "route: uclient sent $UC_SENT, lost ${UC_LOST:-?} (at most $((SESSIONS * 5)): the moment\
+ between the two commands)"
+stopped_clean route
 
 # Nothing stays behind: the namespaces are gone (the pins went with the holder's bpffs).
 ns_teardown
