@@ -130,6 +130,19 @@ ends_ready()
 		ip -n "$1" -6 addr show dev "$2" scope global -tentative | grep -qw "$3"
 }
 
+# data_at_peer PID: wait (up to 15 s, while PID lives) until 100 datagrams reached the peer
+# namespace; p0 and p1 get its UDP InDatagrams before and after.
+data_at_peer()
+{
+	read -r p0 _ < <(ns_udp "$NS_P")
+	for ((i = 0; i < 150; i++)); do
+		read -r p1 _ < <(ns_udp "$NS_P")
+		[ $((p1 - p0)) -ge 100 ] && break
+		proc_alive "$1" || break
+		sleep 0.1
+	done
+}
+
 t_start=$(now_ms)
 
 ns_topology "$$"
@@ -206,13 +219,7 @@ uc_pid=$SPAWN_PID
 t0=$(now_ms)
 # uclient allocates, then idles about 5 s before its first data packet: kill turnd 2 s after
 # data reaches the peer, with about 4 s of the call still to go.
-read -r p0 _ < <(ns_udp "$NS_P")
-for ((i = 0; i < 150; i++)); do
-	read -r p1 _ < <(ns_udp "$NS_P")
-	[ $((p1 - p0)) -ge 100 ] && break
-	proc_alive "$uc_pid" || break
-	sleep 0.1
-done
+data_at_peer "$uc_pid"
 diag "restart: data at the peer after $(($(now_ms) - t0)) ms"
 sleep 2
 read -r p1 _ < <(ns_udp "$NS_P")
@@ -253,13 +260,7 @@ echo "ip netns exec $NS_C turnutils_uclient ${UC[*]} -n $RESTART_MSGS 198.18.1.2
 spawn "$out" timeout -k 5 30 ip netns exec "$NS_C" turnutils_uclient "${UC[@]}" \
 	-n "$RESTART_MSGS" 198.18.1.2
 uc_pid=$SPAWN_PID
-read -r p0 _ < <(ns_udp "$NS_P")
-for ((i = 0; i < 150; i++)); do
-	read -r p1 _ < <(ns_udp "$NS_P")
-	[ $((p1 - p0)) -ge 100 ] && break
-	proc_alive "$uc_pid" || break
-	sleep 0.1
-done
+data_at_peer "$uc_pid"
 STATUS=$("$TURNCTL" -s "$T/turnd.sock" --json status 2>&1)
 f0=$(kernel fwd_c2p)
 ip -n "$NS_P" link set dev p-relay address "$NEWMAC" &&
