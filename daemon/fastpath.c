@@ -517,6 +517,16 @@ size_t fastpath_describe(struct fastpath *fp, char *buf, size_t cap)
 		      (unsigned long long)fp->obj.clock_tick_ns);
 }
 
+uint64_t fastpath_route_changes(const struct fastpath *fp)
+{
+	return fp ? fp->route_changes : 0;
+}
+
+uint64_t fastpath_clock_tick_ns(const struct fastpath *fp)
+{
+	return fp ? fp->obj.clock_tick_ns : 0;
+}
+
 void fastpath_routes_changed(struct fastpath *fp)
 {
 	if (!fp)

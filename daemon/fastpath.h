@@ -48,6 +48,11 @@ int fastpath_refresh_ifaces(struct fastpath *fp);
  */
 void fastpath_routes_changed(struct fastpath *fp);
 
+/* How many routing changes were passed on (fastpath_routes_changed() calls); fp NULL: 0. */
+uint64_t fastpath_route_changes(const struct fastpath *fp);
+/* The program's measured jiffies tick in ns, 0 when it reads the precise clock or fp NULL. */
+uint64_t fastpath_clock_tick_ns(const struct fastpath *fp);
+
 /* Remove everything of allocation id (call from turn_ops.fwd_release). */
 void fastpath_release(struct fastpath *fp, uint64_t id);
 

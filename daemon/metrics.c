@@ -209,6 +209,23 @@ void metrics_observe_request(struct latency_hist *h, double seconds)
 	h->sum += seconds;
 }
 
+size_t metrics_render_xdp_routes(uint64_t route_changes, uint64_t tick_ns, char *buf,
+				 size_t cap)
+{
+	static const char tk[] = "turnd_xdp_clock_tick_seconds";
+	struct out o = { .buf = buf, .cap = cap };
+
+	if (cap)
+		buf[0] = 0;
+	put_one(&o, "turnd_xdp_route_changes_total", "counter",
+		"Routing changes passed on to the XDP program (each drops every cached route).",
+		route_changes);
+	put_head(&o, tk, "gauge",
+		 "The XDP program's measured clock tick (0: it reads the precise clock).");
+	put(&o, "%s %.9g\n", tk, (double)tick_ns / 1e9);
+	return o.len;
+}
+
 size_t metrics_render_latency(const struct latency_hist *h, char *buf, size_t cap)
 {
 	static const char nm[] = "turnd_request_duration_seconds";
@@ -472,6 +489,9 @@ static char *render_body(struct metrics *m, size_t *len)
 		if (!buf)
 			return NULL;
 		n = metrics_render(st, px, ps, buf, cap);
+		if (m->fp && n < cap)
+			n += metrics_render_xdp_routes(fastpath_route_changes(m->fp),
+						       fastpath_clock_tick_ns(m->fp), buf + n, cap - n);
 		if (m->lat && n < cap)
 			n += metrics_render_latency(m->lat, buf + n, cap - n);
 		if (m->web && n < cap)

@@ -44,6 +44,14 @@ void metrics_observe_request(struct latency_hist *h, double seconds);
 struct turn_alloc_stats;
 size_t metrics_render(const struct turn_stats *st, const uint64_t *xdp,
 		      const struct turn_alloc_stats *xdp_sum, char *buf, size_t cap);
+/*
+ * The fast path's routing lines, appended after metrics_render()'s when it runs; same
+ * contract: turnd_xdp_route_changes_total (routing changes passed on to the program, each
+ * dropping every cached route) and turnd_xdp_clock_tick_seconds (the program's measured
+ * jiffies tick; 0: it reads the precise clock).
+ */
+size_t metrics_render_xdp_routes(uint64_t route_changes, uint64_t tick_ns, char *buf,
+				 size_t cap);
 /* The histogram's lines, appended after metrics_render()'s; same contract. */
 size_t metrics_render_latency(const struct latency_hist *h, char *buf, size_t cap);
 

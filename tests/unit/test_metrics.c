@@ -509,6 +509,33 @@ static void test_render_truncated(void)
 	is_int(metrics_render(&st, NULL, NULL, NULL, 0), n, "cap 0, NULL buffer: only the length");
 }
 
+/* The fast path's routing lines, appended: exact values, strict format, cut like the rest. */
+static void test_xdp_routes(void)
+{
+	struct turn_stats st = { 0 };
+	char buf[8192], small[40];
+	struct checker k;
+	size_t n, m;
+
+	n = metrics_render(&st, NULL, NULL, buf, sizeof(buf));
+	m = metrics_render_xdp_routes(12345678901ull, 4000000, buf + n, sizeof(buf) - n);
+	is_int(strlen(buf), n + m, "routing lines appended, length returned");
+	if (!ok(check_exposition(buf, &k) == 0, "with the routing lines: strict checker accepts"))
+		diag("%s", k.why);
+	checker_free(&k);
+	ok(has_value(buf, "turnd_xdp_route_changes_total", "12345678901") &&
+	   has_value(buf, "turnd_xdp_clock_tick_seconds", "0.004"),
+	   "route changes 12345678901, tick 0.004 s");
+	ok(strstr(buf, "# TYPE turnd_xdp_route_changes_total counter\n") &&
+	   strstr(buf, "# TYPE turnd_xdp_clock_tick_seconds gauge\n"), "types as intended");
+	m = metrics_render_xdp_routes(0, 0, buf, sizeof(buf));
+	ok(has_value(buf, "turnd_xdp_clock_tick_seconds", "0") &&
+	   has_value(buf, "turnd_xdp_route_changes_total", "0"), "precise clock: tick 0");
+	memset(small, 'X', sizeof(small));
+	is_int(metrics_render_xdp_routes(0, 0, small, 20), m, "cut: still the whole length");
+	ok(small[19] == 0 && small[20] == 'X', "cut: nothing written past cap");
+}
+
 static void test_latency(void)
 {
 	static const double obs[] = { 0.00005, 0.0001, 0.0003, 0.001, 0.001, 0.05, 3.0, -1.0,
@@ -808,6 +835,7 @@ int main(void)
 	test_checker_refuses();
 	test_render_exact();
 	test_render_truncated();
+	test_xdp_routes();
 	test_latency();
 	test_parse();
 	test_http();
