@@ -160,6 +160,17 @@ const struct stun_attr *stun_find(const struct stun_msg *m, uint16_t type)
 	return NULL;
 }
 
+int stun_get_str(const struct stun_msg *m, uint16_t type, char *out, size_t cap)
+{
+	const struct stun_attr *a = stun_find(m, type);
+
+	if (!a || a->len >= cap || memchr(a->val, 0, a->len))
+		return -EBADMSG;
+	memcpy(out, a->val, a->len);
+	out[a->len] = '\0';
+	return 0;
+}
+
 bool stun_attr_known(uint16_t type)
 {
 	switch (type) {

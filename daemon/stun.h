@@ -129,6 +129,13 @@ int stun_decode(const uint8_t *buf, size_t len, struct stun_msg *m);
 /* The first attribute of this type, or NULL. */
 const struct stun_attr *stun_find(const struct stun_msg *m, uint16_t type);
 
+/*
+ * The first attribute of this type copied into out as a C string (REALM, NONCE, USERNAME):
+ * 0, or -EBADMSG when it is absent, does not fit cap - 1 bytes, or holds a NUL byte (out is
+ * then left as it was).
+ */
+int stun_get_str(const struct stun_msg *m, uint16_t type, char *out, size_t cap);
+
 /* Known to this codec (so not "unknown comprehension-required")? */
 bool stun_attr_known(uint16_t type);
 

@@ -137,18 +137,6 @@ void txn_tick(struct soak *s, struct soak_flow *f, uint64_t now)
 	transmit(s, f, now);
 }
 
-/* Copy a string attribute (NUL-terminated). 0 or -EBADMSG. */
-static int get_str(const struct stun_msg *m, uint16_t type, char *out, size_t cap)
-{
-	const struct stun_attr *a = stun_find(m, type);
-
-	if (!a || a->len >= cap)
-		return -EBADMSG;
-	memcpy(out, a->val, a->len);
-	out[a->len] = '\0';
-	return 0;
-}
-
 /*
  * 401 (first contact: learn realm and nonce) or 438 (stale nonce: take the new one):
  * retry with a new transaction id. 0 when retried, or the code when the answer is final.
@@ -158,10 +146,10 @@ static int reauth(struct soak *s, struct soak_flow *f, const struct stun_msg *m,
 {
 	if (++f->auth_rounds > SOAK_AUTH_ROUNDS || (code == 401 && s->have_auth))
 		return code;
-	if (get_str(m, STUN_A_NONCE, s->nonce, sizeof(s->nonce)))
+	if (stun_get_str(m, STUN_A_NONCE, s->nonce, sizeof(s->nonce)))
 		return code;
 	if (code == 401) {
-		if (get_str(m, STUN_A_REALM, s->realm, sizeof(s->realm)))
+		if (stun_get_str(m, STUN_A_REALM, s->realm, sizeof(s->realm)))
 			return code;
 		auth_derive_key(s->o.user, s->realm, s->o.password, s->key);
 		s->have_auth = true;

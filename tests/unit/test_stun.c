@@ -214,6 +214,39 @@ static int build_decode(uint8_t *buf, size_t cap, struct stun_writer *w, struct 
 	return stun_decode(buf, (size_t)n, m);
 }
 
+/* stun_get_str(): exact copies, and refusals that leave out alone. */
+static void test_get_str(void)
+{
+	static const uint8_t nul_realm[] = { 'e', 'x', 0, 'a' };
+	uint8_t msg[256], buf[128];
+	char out[64];
+	struct stun_writer w;
+	struct stun_msg m;
+	const uint8_t tid[12] = { 1 };
+
+	stun_decode(msg, unhex(rfc_longterm, msg), &m);
+	is_int(stun_get_str(&m, STUN_A_REALM, out, sizeof(out)), 0, "get_str: REALM");
+	ok(!strcmp(out, "example.org"), "get_str: REALM copied, NUL-terminated");
+	is_int(stun_get_str(&m, STUN_A_NONCE, out, strlen(lt_nonce) + 1), 0,
+	       "get_str: NONCE into exactly its length + 1");
+	ok(!strcmp(out, lt_nonce), "get_str: NONCE copied");
+	strcpy(out, "kept");
+	is_int(stun_get_str(&m, STUN_A_NONCE, out, strlen(lt_nonce)), -EBADMSG,
+	       "get_str: one byte short: -EBADMSG");
+	is_int(stun_get_str(&m, STUN_A_SOFTWARE, out, sizeof(out)), -EBADMSG,
+	       "get_str: absent: -EBADMSG");
+	is_int(stun_get_str(&m, STUN_A_REALM, out, 0), -EBADMSG, "get_str: cap 0: -EBADMSG");
+	stun_begin(&w, buf, sizeof(buf), STUN_BINDING, STUN_REQUEST, tid);
+	stun_put(&w, STUN_A_REALM, nul_realm, sizeof(nul_realm));
+	stun_put(&w, STUN_A_NONCE, "", 0);
+	is_int(build_decode(buf, sizeof(buf), &w, &m), 0, "get_str: message with hostile values");
+	is_int(stun_get_str(&m, STUN_A_REALM, out, sizeof(out)), -EBADMSG,
+	       "get_str: a NUL inside the value: -EBADMSG");
+	ok(!strcmp(out, "kept"), "get_str: every refusal left out as it was");
+	is_int(stun_get_str(&m, STUN_A_NONCE, out, sizeof(out)), 0, "get_str: empty value");
+	ok(!strcmp(out, ""), "get_str: empty value is the empty string");
+}
+
 static void test_addr_roundtrip(const char *s)
 {
 	uint8_t buf[128];
@@ -768,6 +801,7 @@ int main(void)
 	test_rfc_response(rfc_resp6, "2001:db8:1234:5678:11:2233:4455:6677", AF_INET6,
 			  "2.3 IPv6 response");
 	test_rfc_longterm();
+	test_get_str();
 	test_roundtrips();
 	test_type_bits();
 	test_integrity();

@@ -61,18 +61,6 @@ static int encode(const struct turnc_sess *s, const struct req *r, uint8_t *buf,
 	return stun_end(&w);
 }
 
-/* Copy a string attribute into out (NUL-terminated). 0 or -EBADMSG. */
-static int get_str(const struct stun_msg *m, uint16_t type, char *out, size_t cap)
-{
-	const struct stun_attr *a = stun_find(m, type);
-
-	if (!a || a->len >= cap)
-		return -EBADMSG;
-	memcpy(out, a->val, a->len);
-	out[a->len] = '\0';
-	return 0;
-}
-
 /* Wait for the response to tid on fd (bounded by RTO_MS). 0 and m, -ETIMEDOUT, -errno. */
 static int await(const struct turnc_sess *s, int fd, const uint8_t tid[STUN_TID_LEN],
 		 uint8_t *buf, struct stun_msg *m)
@@ -97,9 +85,9 @@ static int await(const struct turnc_sess *s, int fd, const uint8_t tid[STUN_TID_
 /* Learn realm and nonce from a 401/438 answer. 0, or the code when there is no nonce. */
 static int learn(struct turnc_sess *s, const struct stun_msg *m, int code)
 {
-	if (get_str(m, STUN_A_NONCE, s->nonce, sizeof(s->nonce)))
+	if (stun_get_str(m, STUN_A_NONCE, s->nonce, sizeof(s->nonce)))
 		return code;
-	if (!get_str(m, STUN_A_REALM, s->realm, sizeof(s->realm)))
+	if (!stun_get_str(m, STUN_A_REALM, s->realm, sizeof(s->realm)))
 		auth_derive_key(s->user, s->realm, s->password, s->key);
 	return 0;
 }
