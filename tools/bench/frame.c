@@ -144,6 +144,45 @@ int frame_read_flows(const char *path, struct bench_flow *flows, int max)
 	return n ? n : -ENOENT;
 }
 
+/* A whole decimal number in 0..max into *out: 0 or -EINVAL. */
+static int parse_num(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	return *s >= '0' && *s <= '9' && !*end && !errno && *out <= max ? 0 : -EINVAL;
+}
+
+int frame_spec_opt(int c, const char *arg, struct frame_spec *s)
+{
+	unsigned long v;
+	int bad = 0;
+
+	switch (c) {
+	case 'm':
+		if (strcmp(arg, "c2p") && strcmp(arg, "p2c"))
+			return -EINVAL;
+		s->dir = strcmp(arg, "c2p") ? DIR_P2C : DIR_C2P;
+		return 1;
+	case 'S': bad = frame_parse_mac(arg, s->smac); break;
+	case 'D': bad = frame_parse_mac(arg, s->dmac); break;
+	case 's': bad = inet_pton(AF_INET, arg, &s->src) != 1; break;
+	case 'd': bad = inet_pton(AF_INET, arg, &s->dst) != 1; break;
+	case 'p':
+		bad = parse_num(arg, 65535, &v);
+		s->dport = (uint16_t)v;
+		break;
+	case 'l':
+		bad = parse_num(arg, FRAME_SIZE_MAX, &v);
+		s->size = (unsigned)v;
+		break;
+	default:
+		return 0;
+	}
+	return bad ? -EINVAL : 1;
+}
+
 int frame_parse_mac(const char *s, uint8_t mac[6])
 {
 	unsigned m[6];

@@ -43,6 +43,12 @@ void frame_flow(const struct frame_spec *s, uint8_t *f, size_t len, const struct
 		struct gen_flow *out);
 /* Read up to max flows from path. Returns the count (> 0), or -errno (-ENOENT: none). */
 int frame_read_flows(const char *path, struct bench_flow *flows, int max);
+/*
+ * The generators' frame options into s: -m c2p|p2c, -S/-D SRC_MAC/DST_MAC, -s/-d SRC_IP/
+ * DST_IP, -p LISTEN_PORT, -l SIZE (numbers whole and in range). 1 when option c was one of
+ * these, 0 when it is not, -EINVAL when its value is bad.
+ */
+int frame_spec_opt(int c, const char *arg, struct frame_spec *s);
 /* "aa:bb:cc:dd:ee:ff" -> mac. 0 or -EINVAL. */
 int frame_parse_mac(const char *s, uint8_t mac[6]);
 /* Ones' complement sum of len bytes as big-endian 16-bit words, added to sum, not folded. */

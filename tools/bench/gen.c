@@ -131,21 +131,16 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
 	int c;
 
 	while ((c = getopt(argc, argv, "i:o:f:m:S:D:s:d:p:l:t:r:")) != -1) {
+		int rc = frame_spec_opt(c, optarg, s);
+
+		if (rc < 0)
+			return rc;
+		if (rc)
+			continue;
 		switch (c) {
 		case 'i': o->dev = optarg; break;
 		case 'o': o->out_dev = optarg; break;
 		case 'f': o->flows_path = optarg; break;
-		case 'm':
-			if (strcmp(optarg, "c2p") && strcmp(optarg, "p2c"))
-				return -EINVAL;
-			s->dir = strcmp(optarg, "c2p") ? DIR_P2C : DIR_C2P;
-			break;
-		case 'S': if (frame_parse_mac(optarg, s->smac)) return -EINVAL; break;
-		case 'D': if (frame_parse_mac(optarg, s->dmac)) return -EINVAL; break;
-		case 's': if (inet_pton(AF_INET, optarg, &s->src) != 1) return -EINVAL; break;
-		case 'd': if (inet_pton(AF_INET, optarg, &s->dst) != 1) return -EINVAL; break;
-		case 'p': s->dport = (uint16_t)atoi(optarg); break;
-		case 'l': s->size = (unsigned)atoi(optarg); break;
 		case 't': o->duration = atof(optarg); break;
 		case 'r': o->rate = atof(optarg); break;
 		default: return -EINVAL;

@@ -119,17 +119,14 @@ static int parse_opts(int argc, char **argv, struct mmsg_opts *o)
 	int c;
 
 	while ((c = getopt(argc, argv, "f:m:s:d:p:l:t:r:c:")) != -1) {
+		int rc = frame_spec_opt(c, optarg, s);
+
+		if (rc < 0)
+			return rc;
+		if (rc)
+			continue;
 		switch (c) {
 		case 'f': o->flows_path = optarg; break;
-		case 'm':
-			if (strcmp(optarg, "c2p") && strcmp(optarg, "p2c"))
-				return -EINVAL;
-			s->dir = strcmp(optarg, "c2p") ? DIR_P2C : DIR_C2P;
-			break;
-		case 's': if (inet_pton(AF_INET, optarg, &s->src) != 1) return -EINVAL; break;
-		case 'd': if (inet_pton(AF_INET, optarg, &s->dst) != 1) return -EINVAL; break;
-		case 'p': s->dport = (uint16_t)atoi(optarg); break;
-		case 'l': s->size = (unsigned)atoi(optarg); break;
 		case 't': o->duration = atof(optarg); break;
 		case 'r': o->rate = atof(optarg); break;
 		case 'c': o->count = strtoull(optarg, NULL, 10); break;

@@ -133,6 +133,34 @@ static void test_macs(void)
 	ok(frame_parse_mac("", m), "empty refused");
 }
 
+/* The generators' frame options: good values land in the spec, bad ones are refused. */
+static void test_spec_opts(void)
+{
+	static const struct {
+		int c;
+		const char *arg;
+	} bad[] = {
+		{ 'm', "c2" }, { 'm', "" }, { 'S', "aa:bb" }, { 'D', "zz:bb:cc:dd:ee:ff" },
+		{ 's', "198.18.1" }, { 'd', "::1" }, { 'p', "65536" }, { 'p', "-1" },
+		{ 'p', "12x" }, { 'p', "" }, { 'p', " 80" }, { 'l', "99999" },
+		{ 'l', "18446744073709551617" }, { 'l', "+64" },
+	};
+	struct frame_spec sp = { 0 };
+	int refused = 0;
+
+	ok(frame_spec_opt('m', "p2c", &sp) == 1 && sp.dir == DIR_P2C &&
+	   frame_spec_opt('p', "3478", &sp) == 1 && sp.dport == 3478 &&
+	   frame_spec_opt('l', "1400", &sp) == 1 && sp.size == 1400 &&
+	   frame_spec_opt('s', "198.18.1.1", &sp) == 1 && sp.src.s_addr == htonl(0xc6120101) &&
+	   frame_spec_opt('S', "02:00:00:00:00:01", &sp) == 1 && sp.smac[5] == 1,
+	   "frame options: direction, port, size, address, MAC");
+	is_int(frame_spec_opt('t', "5", &sp), 0, "frame options: -t is not one of them");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		refused += frame_spec_opt(bad[i].c, bad[i].arg, &sp) == -EINVAL;
+	is_int(refused, (int)(sizeof(bad) / sizeof(bad[0])), "frame options: %d bad values refused",
+	       refused);
+}
+
 /* One BPF_PROG_TEST_RUN of prog on in (len bytes); out receives the frame. The verdict. */
 static int run(int prog, const uint8_t *in, size_t len, uint8_t *out, uint32_t *out_len)
 {
@@ -348,6 +376,7 @@ int main(void)
 	test_frames();
 	test_flow_file();
 	test_macs();
+	test_spec_opts();
 	libbpf_set_print(NULL);
 	probe = count_bpf__open_and_load();
 	if (!probe) {
