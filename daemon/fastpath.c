@@ -514,7 +514,7 @@ size_t fastpath_describe(struct fastpath *fp, char *buf, size_t cap)
 	len = append(buf, cap, len, "routes cache_ms=%u changes=%llu\n", fp->route_cache_ms,
 		     (unsigned long long)fp->route_changes);
 	return append(buf, cap, len, "clock tick_ns=%llu\n",
-		      (unsigned long long)fp->obj.clock_tick_ns);
+		      (unsigned long long)xdp_clock_tick_ns(&fp->obj));
 }
 
 uint64_t fastpath_route_changes(const struct fastpath *fp)
@@ -524,7 +524,7 @@ uint64_t fastpath_route_changes(const struct fastpath *fp)
 
 uint64_t fastpath_clock_tick_ns(const struct fastpath *fp)
 {
-	return fp ? fp->obj.clock_tick_ns : 0;
+	return fp ? xdp_clock_tick_ns(&fp->obj) : 0;
 }
 
 void fastpath_routes_changed(struct fastpath *fp)

@@ -233,6 +233,11 @@ static uint32_t route_gen_first(void)
 	return g ? g : 1;
 }
 
+uint64_t xdp_clock_tick_ns(const struct xdp_obj *o)
+{
+	return o->skel ? o->skel->bss->clock_tick_ns : 0;
+}
+
 void xdp_routes_changed(struct xdp_obj *o)
 {
 	volatile uint32_t *g = &o->skel->bss->route_gen;
@@ -245,6 +250,7 @@ int xdp_obj_load(struct xdp_obj *o, const char *pin_path, const struct xdp_setti
 		 char *why, size_t whylen)
 {
 	struct turn_xdp_bpf *skel;
+	uint64_t tick;
 	int err;
 
 	memset(o, 0, sizeof(*o));
@@ -280,12 +286,12 @@ int xdp_obj_load(struct xdp_obj *o, const char *pin_path, const struct xdp_setti
 	o->fd_drops = bpf_map__fd(skel->maps.turn_drops);
 	o->fd_rate = bpf_map__fd(skel->maps.turn_rate);
 	o->skel->bss->route_gen = route_gen_first();
-	err = xdp_clock_calibrate(skel, bpf_program__fd(skel->progs.turn_clock), &o->clock_tick_ns);
+	err = xdp_clock_calibrate(skel, bpf_program__fd(skel->progs.turn_clock), &tick);
 	if (err)
 		pr_warn("xdp clock: measuring the jiffies tick failed, the program reads "
 			"bpf_ktime_get_ns() (slower) err=\"%s\"", strerror(-err));
 	else
-		pr_debug("xdp clock: jiffies tick_ns=%llu", (unsigned long long)o->clock_tick_ns);
+		pr_debug("xdp clock: jiffies tick_ns=%llu", (unsigned long long)tick);
 	return 0;
 fail:
 	turn_xdp_bpf__destroy(skel);

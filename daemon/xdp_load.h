@@ -29,7 +29,6 @@ struct xdp_obj {
 	int nreused;		/* maps taken over from a previous run's pins */
 	int prog_fd;
 	int fd_c2p, fd_p2c, fd_perm, fd_stats, fd_drops, fd_rate;
-	uint64_t clock_tick_ns;	/* the program's jiffies tick (xdp_clock.h); 0: ktime */
 };
 
 /* One interface and what became of it. */
@@ -68,6 +67,9 @@ int xdp_obj_load(struct xdp_obj *o, const char *pin_path, const struct xdp_setti
  * again on its next packet (bpf/turn_shared.h, struct turn_route). A loaded o only.
  */
 void xdp_routes_changed(struct xdp_obj *o);
+
+/* The program's measured jiffies tick in ns (xdp_clock.h); 0: it reads the precise clock. */
+uint64_t xdp_clock_tick_ns(const struct xdp_obj *o);
 
 /* Close the program and map fds (the pins, and so the maps, stay). */
 void xdp_obj_close(struct xdp_obj *o);
