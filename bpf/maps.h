@@ -8,26 +8,32 @@
 #include "turn_shared.h"
 
 /*
- * Hash maps are preallocated (no BPF_F_NO_PREALLOC) and sized to the limits, never LRU: an
+ * The hash maps are preallocated (no BPF_F_NO_PREALLOC) and sized to the limits, never LRU: an
  * LRU map would evict live calls under pressure. The daemon sizes them down with
  * bpf_map__set_max_entries() before load when its configured limits are smaller, and pins
  * them; nothing here pins.
  */
 
-/* Client ChannelData -> peer: one entry per bound channel, written by the daemon. */
+/*
+ * Client ChannelData -> peer: one entry per bound channel, written by the daemon through
+ * mmap. An open-addressed table (turn_shared.h says how), not a hash map: the program's
+ * array lookups are inlined, where a hash map lookup is a helper call and a hash of its own.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, TURN_MAX_BINDINGS);
-	__type(key, struct turn_c2p_key);
-	__type(value, struct turn_c2p_val);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, TURN_BIND_SLOTS);
+	__type(key, __u32);
+	__type(value, struct turn_c2p_ent);
 } turn_c2p SEC(".maps");
 
-/* Peer datagram -> client ChannelData: the other direction of the same channel. */
+/* Peer datagram -> client ChannelData: the other direction of the same channel, alike. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, TURN_MAX_BINDINGS);
-	__type(key, struct turn_p2c_key);
-	__type(value, struct turn_p2c_val);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, TURN_BIND_SLOTS);
+	__type(key, __u32);
+	__type(value, struct turn_p2c_ent);
 } turn_p2c SEC(".maps");
 
 /* Permissions: a permitted peer without a channel goes to the daemon, others are dropped. */

@@ -22,7 +22,10 @@
 #define TURN_MAP_DROPS "turn_drops"	/* per-CPU counters per reason */
 #define TURN_MAP_RATE "turn_rate"	/* bandwidth buckets per allocation (max_bps) */
 
-#define TURN_MAX_BINDINGS 131072	/* entries in c2p and p2c (one per channel) */
+#define TURN_MAX_BINDINGS 131072	/* channels (a c2p and a p2c entry each) */
+#define TURN_BIND_SLOTS 262144		/* slots of the c2p and p2c tables: twice the bindings */
+#define TURN_BIND_WAYS 4		/* slots per bucket of those tables */
+#define TURN_BIND_PROBES 8		/* slots a binding may be in: its two buckets */
 #define TURN_MAX_PERMS 262144		/* entries in perm */
 #define TURN_MAX_ALLOCS 131072		/* entries in stats (slots) and rate */
 
@@ -90,6 +93,26 @@ struct turn_c2p_val {
 /* turn_c2p_val.flags and turn_p2c_val.flags: */
 #define TURN_F_RATE 0x01	/* the allocation's bandwidth is limited: see turn_rate */
 
+/*
+ * The c2p and p2c tables are open-addressed: a BPF_MAP_TYPE_ARRAY (BPF_F_MMAPABLE) of
+ * TURN_BIND_SLOTS slots (a power of two; fewer when the daemon sizes them down), each a
+ * struct turn_c2p_ent or turn_p2c_ent, in buckets of TURN_BIND_WAYS slots. A key has two
+ * buckets (turn_bind_buckets()) and its entry is in one of their slots; an empty slot has key
+ * family 0. The program looks through all eight (there are no tombstones: a deleted entry is
+ * just zeroed); its array lookups are inlined, where a hash map's are a helper call. With two
+ * buckets to choose from, the daemon places every binding of a table up to half full
+ * without fail, and most beyond (it moves one entry to its other bucket when both are full).
+ *
+ * Only the daemon writes entries, through its mmap of the array, as a seqlock: seq odd while
+ * it writes, then even again. The program reads seq, then what it needs of the entry, then
+ * seq again, and takes the entry only when both are the same even number; otherwise it
+ * passes the datagram to the daemon, which relays it. The program writes nothing but the
+ * route cache (rt) of a value, which the daemon leaves alone when it rewrites the same
+ * binding (same rt_tag). The program's reads are ordered by the compiler barriers and by
+ * x86-64's load ordering (the only target the build has).
+ */
+#define TURN_ENT_HDR 8		/* seq and pad: the key starts here */
+
 /* Peer -> relayed address, for a peer with a bound channel. */
 struct turn_p2c_key {
 	__u8 relay[16];
@@ -114,6 +137,44 @@ struct turn_p2c_val {
 	__u64 alloc_id;
 	__u64 expires_ns;
 };
+
+struct turn_c2p_ent {
+	__u32 seq;
+	__u32 pad;
+	struct turn_c2p_key k;
+	struct turn_c2p_val v;
+};
+
+struct turn_p2c_ent {
+	__u32 seq;
+	__u32 pad;
+	struct turn_p2c_key k;
+	struct turn_p2c_val v;
+};
+
+/* Both keys are five 64-bit words, hashed alike by the program and the daemon. */
+#define TURN_BIND_KEY_WORDS 5
+
+/*
+ * The two buckets of a key (its five words, padding zero) in a table of bmask + 1 buckets,
+ * distinct: a multiply-xor hash, its halves folded so that both depend on every input bit
+ * (a product's low bits see only the low bits of what was multiplied).
+ */
+static inline __attribute__((always_inline)) void turn_bind_buckets(const __u64 *w, __u32 bmask,
+								     __u32 *b1, __u32 *b2)
+{
+	__u64 h = 0x9e3779b97f4a7c15ull;
+
+	for (int i = 0; i < TURN_BIND_KEY_WORDS; i++)
+		h = (h ^ w[i]) * 0xff51afd7ed558ccdull;
+	h ^= h >> 29;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 32;
+	*b1 = (__u32)h & bmask;
+	*b2 = (__u32)(h >> 32) & bmask;
+	if (*b2 == *b1)
+		*b2 = *b1 ^ 1;
+}
 
 /* A permission: peer IP (any port) may send to relay:relay_port. */
 struct turn_perm_key {

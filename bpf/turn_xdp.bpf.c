@@ -58,6 +58,8 @@ const volatile __u16 relay_port_max = 0;
 const volatile bool relay_any_addr = false;
 const volatile __u8 relay_addr[TURN_RELAY_ADDRS][16] __attribute__((aligned(4))) = {};
 const volatile __u8 relay_family[TURN_RELAY_ADDRS] = {};
+/* The c2p and p2c tables' slots less one (a power of two less one): the daemon's sizing. */
+const volatile __u32 bind_mask = TURN_BIND_SLOTS - 1;
 /* How long a cached route holds, in 2^TURN_ROUTE_SHIFT ns; 0: every packet is looked up. */
 const volatile __u32 route_ttl = 0;
 
@@ -113,7 +115,8 @@ struct rewrite {
 	__u64 alloc_id;
 	__u32 slot;		/* in turn_stats; 0: not counted */
 	__u32 tag;		/* the binding's rt_tag */
-	struct turn_route *rt;	/* the route cache in the binding's value */
+	struct turn_route rtc;	/* the binding's route cache, as read with the binding */
+	struct turn_route *rt;	/* where it is, to write it again */
 	bool limited;		/* TURN_F_RATE: check the allocation's turn_rate */
 };
 
@@ -122,6 +125,18 @@ enum payload_kind { PAYLOAD_OTHER, PAYLOAD_CHANDATA, PAYLOAD_STUN };
 /* What try_c2p() and try_p2c() return besides an XDP verdict. */
 #define NEXT -1		/* not this case: look further */
 #define RELAY -2	/* forward as the rewrite says */
+
+/* A key as the table hashes and compares it: five words (turn_shared.h). */
+union bind_key {
+	struct turn_c2p_key c2p;
+	struct turn_p2c_key p2c;
+	__u64 w[TURN_BIND_KEY_WORDS];
+};
+
+_Static_assert(sizeof(struct turn_c2p_key) == TURN_BIND_KEY_WORDS * 8 &&
+	       sizeof(struct turn_p2c_key) == TURN_BIND_KEY_WORDS * 8, "keys are five words");
+
+#define barrier() asm volatile("" ::: "memory")
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -254,8 +269,9 @@ static __always_inline __u8 tos_of(const struct pkt *p)
 /*
  * The route of rw's binding: from its cache when that still holds (turn_shared.h, struct
  * turn_route), else from route(), then cached. 0 with fib's ifindex, smac and dmac set, or
- * the counter to pass with. CPUs may write one binding's cache at once: gen goes to 0 while
- * it is written, and what they write is the same route anyway.
+ * the counter to pass with. The check is of the copy read with the binding (rw->rtc). CPUs
+ * may write one binding's cache at once: gen goes to 0 while it is written, and what they
+ * write is the same route anyway.
  */
 static __always_inline int route_get(struct xdp_md *ctx, const struct pkt *p,
 				     const struct rewrite *rw, __u64 now,
@@ -264,17 +280,18 @@ static __always_inline int route_get(struct xdp_md *ctx, const struct pkt *p,
 	__u32 l3 = is_v6(p) ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
 	__u32 len = l3 + sizeof(struct udphdr) + rw->plen;
 	__u32 at = (__u32)(now >> TURN_ROUTE_SHIFT);
+	const struct turn_route *c = &rw->rtc;
 	struct turn_route *rt = rw->rt;
 	__u32 gen = route_gen;
 	__u8 tos = tos_of(p);
 	int rc;
 
-	if (route_ttl && gen && rt->gen == gen && rt->tag == rw->tag &&
-	    rt->in_ifindex == ctx->ingress_ifindex && rt->tos == tos && len <= rt->max_len &&
-	    at - rt->at < route_ttl) {
-		fib->ifindex = rt->ifindex;
-		__builtin_memcpy(fib->smac, rt->smac, ETH_ALEN);
-		__builtin_memcpy(fib->dmac, rt->dmac, ETH_ALEN);
+	if (route_ttl && gen && c->gen == gen && c->tag == rw->tag &&
+	    c->in_ifindex == ctx->ingress_ifindex && c->tos == tos && len <= c->max_len &&
+	    at - c->at < route_ttl) {
+		fib->ifindex = c->ifindex;
+		__builtin_memcpy(fib->smac, c->smac, ETH_ALEN);
+		__builtin_memcpy(fib->dmac, c->dmac, ETH_ALEN);
 		return 0;
 	}
 	rc = route(ctx, p, rw, fib);
@@ -482,32 +499,87 @@ static __always_inline int padding_sum(struct xdp_md *ctx, const struct pkt *p, 
 	return 0;
 }
 
+/*
+ * The entry of key in table map (turn_c2p or turn_p2c), with *seq the even seq it had before
+ * its key was compared, or NULL. Every probe is an inlined array lookup.
+ */
+static __always_inline void *bind_find(void *map, const union bind_key *key, __u32 *seq)
+{
+	__u32 b1, b2;
+
+	turn_bind_buckets(key->w, bind_mask / TURN_BIND_WAYS, &b1, &b2);
+#pragma unroll
+	for (int i = 0; i < TURN_BIND_PROBES; i++) {
+		__u32 slot = (i < TURN_BIND_WAYS ? b1 : b2) * TURN_BIND_WAYS + i % TURN_BIND_WAYS;
+		__u64 *e = bpf_map_lookup_elem(map, &slot);
+		__u32 s;
+
+		if (!e)
+			return NULL;
+		s = *(volatile __u32 *)e;
+		barrier();
+		if (s & 1)
+			continue;
+		if (e[1] == key->w[0] && e[2] == key->w[1] && e[3] == key->w[2] &&
+		    e[4] == key->w[3] && e[5] == key->w[4]) {
+			*seq = s;
+			return e;
+		}
+	}
+	return NULL;
+}
+
+/* Whether the entry still has the seq it was found with: what was read of it holds. */
+static __always_inline bool bind_still(const void *e, __u32 seq)
+{
+	barrier();
+	return *(const volatile __u32 *)e == seq;
+}
+
 /* 1. ChannelData from a client: a verdict, RELAY with *rw filled in, or NEXT. */
 static __always_inline int try_c2p(struct xdp_md *ctx, const struct pkt *p, __u64 now,
 				   struct rewrite *rw)
 {
-	struct turn_c2p_key k;
+	struct turn_c2p_ent *e;
 	struct turn_c2p_val *v;
-	__u32 cdlen, pad;
+	union bind_key k;
+	__u32 cdlen, pad, seq = 0;
+	__u64 expires;
+	__u8 family;
 
 	if ((void *)(p->payload + CHANDATA_HDR) > p->end)
 		return NEXT;
 	__builtin_memset(&k, 0, sizeof(k));
-	__builtin_memcpy(k.client, p->saddr.b, 16);
-	__builtin_memcpy(k.listener, p->daddr.b, 16);
-	k.client_port = p->sport;
-	k.listener_port = p->dport;
-	k.channel = *(__be16 *)p->payload;
-	k.family = p->family;
-	v = bpf_map_lookup_elem(&turn_c2p, &k);
-	if (!v || now >= v->expires_ns)
+	__builtin_memcpy(k.c2p.client, p->saddr.b, 16);
+	__builtin_memcpy(k.c2p.listener, p->daddr.b, 16);
+	k.c2p.client_port = p->sport;
+	k.c2p.listener_port = p->dport;
+	k.c2p.channel = *(__be16 *)p->payload;
+	k.c2p.family = p->family;
+	e = bind_find(&turn_c2p, &k, &seq);
+	if (!e)
+		return NEXT;
+	v = &e->v;
+	expires = v->expires_ns;
+	family = v->family;
+	__builtin_memcpy(rw->saddr.b, v->relay, 16);
+	__builtin_memcpy(rw->daddr.b, v->peer, 16);
+	rw->sport = v->relay_port;
+	rw->dport = v->peer_port;
+	rw->alloc_id = v->alloc_id;
+	rw->slot = v->slot;
+	rw->tag = v->rt_tag;
+	rw->rtc = v->rt;
+	rw->rt = &v->rt;
+	rw->limited = v->flags & TURN_F_RATE;
+	if (!bind_still(e, seq) || now >= expires)
 		return NEXT;
 
 	/* RFC 8656 12.4: over UDP, up to 3 bytes of padding may follow the data. */
 	cdlen = bpf_ntohs(*(__be16 *)(p->payload + 2));
 	if (cdlen + CHANDATA_HDR > p->plen || p->plen - CHANDATA_HDR - cdlen > 3)
 		return count(XDP_PASS, TURN_XDP_PASS_BADLEN);
-	if (v->family != p->family)
+	if (family != p->family)
 		return count(XDP_PASS, TURN_XDP_PASS_UNSUPPORTED);
 
 	rw->c2p = true;
@@ -515,16 +587,7 @@ static __always_inline int try_c2p(struct xdp_md *ctx, const struct pkt *p, __u6
 	pad = p->plen - CHANDATA_HDR - cdlen;
 	if (pad && padding_sum(ctx, p, pad, &rw->removed))
 		return count(XDP_PASS, TURN_XDP_PASS_UNSUPPORTED);
-	__builtin_memcpy(rw->saddr.b, v->relay, 16);
-	__builtin_memcpy(rw->daddr.b, v->peer, 16);
-	rw->sport = v->relay_port;
-	rw->dport = v->peer_port;
 	rw->plen = cdlen;
-	rw->alloc_id = v->alloc_id;
-	rw->slot = v->slot;
-	rw->tag = v->rt_tag;
-	rw->rt = &v->rt;
-	rw->limited = v->flags & TURN_F_RATE;
 	return RELAY;
 }
 
@@ -551,30 +614,42 @@ static __always_inline int try_p2c(const struct pkt *p, __u64 now, bool relay_po
 {
 	struct turn_perm_key pk;
 	struct turn_perm_val *pv;
-	struct turn_p2c_key k;
+	struct turn_p2c_ent *e;
 	struct turn_p2c_val *v;
+	union bind_key k;
+	__u32 seq = 0;
+	__u64 expires;
+	__u8 family;
 
 	__builtin_memset(&k, 0, sizeof(k));
-	__builtin_memcpy(k.relay, p->daddr.b, 16);
-	__builtin_memcpy(k.peer, p->saddr.b, 16);
-	k.relay_port = p->dport;
-	k.peer_port = p->sport;
-	k.family = p->family;
-	v = bpf_map_lookup_elem(&turn_p2c, &k);
-	if (v && now < v->expires_ns) {
-		if (v->family != p->family)
-			return count(XDP_PASS, TURN_XDP_PASS_UNSUPPORTED);
+	__builtin_memcpy(k.p2c.relay, p->daddr.b, 16);
+	__builtin_memcpy(k.p2c.peer, p->saddr.b, 16);
+	k.p2c.relay_port = p->dport;
+	k.p2c.peer_port = p->sport;
+	k.p2c.family = p->family;
+	e = bind_find(&turn_p2c, &k, &seq);
+	if (e) {
+		v = &e->v;
+		expires = v->expires_ns;
+		family = v->family;
 		__builtin_memcpy(rw->saddr.b, v->listener, 16);
 		__builtin_memcpy(rw->daddr.b, v->client, 16);
 		rw->sport = v->listener_port;
 		rw->dport = v->client_port;
 		rw->chan = v->channel;
-		rw->plen = p->plen + CHANDATA_HDR;
 		rw->alloc_id = v->alloc_id;
 		rw->slot = v->slot;
 		rw->tag = v->rt_tag;
+		rw->rtc = v->rt;
 		rw->rt = &v->rt;
 		rw->limited = v->flags & TURN_F_RATE;
+		if (!bind_still(e, seq))
+			e = NULL;	/* being rewritten: the daemon relays this one */
+	}
+	if (e && now < expires) {
+		if (family != p->family)
+			return count(XDP_PASS, TURN_XDP_PASS_UNSUPPORTED);
+		rw->plen = p->plen + CHANDATA_HDR;
 		return RELAY;
 	}
 

@@ -34,15 +34,22 @@ static int first_err(int err, int rc)
 	return err ? err : rc;
 }
 
+/* Write entry e of map k: 0 or -errno. */
+static int ent_write(struct fwd_maps *m, int k, const uint8_t *e)
+{
+	if (is_tab(k))
+		return bindtab_put(&m->tab[k], e, e + fwd_kinds[k].ksz);
+	return bpf_map_update_elem(m->fd[k], e, e + fwd_kinds[k].ksz, BPF_ANY) ? -errno : 0;
+}
+
 /* Update one entry; a full map is counted (and logged now and then) as ENOSPC. */
 static int map_put(struct fwd_maps *m, int k, const uint8_t *e)
 {
-	int err;
+	int err = ent_write(m, k, e);
 
-	if (!bpf_map_update_elem(m->fd[k], e, e + fwd_kinds[k].ksz, BPF_ANY))
+	if (!err)
 		return 0;
-	err = -errno;
-	/* A full preallocated hash map answers E2BIG. */
+	/* A full preallocated hash map answers E2BIG; a table whose slots are taken, ENOSPC. */
 	if (err == -E2BIG || err == -ENOSPC) {
 		m->st.full++;
 		if (!(m->st.full & (m->st.full - 1)))
@@ -62,11 +69,11 @@ static int map_put(struct fwd_maps *m, int k, const uint8_t *e)
 /* Delete one entry; one already gone is fine. */
 static int map_del(struct fwd_maps *m, int k, const uint8_t *e)
 {
-	int err;
+	int err = is_tab(k) ? bindtab_del(&m->tab[k], e)
+			    : (bpf_map_delete_elem(m->fd[k], e) ? -errno : 0);
 
-	if (!bpf_map_delete_elem(m->fd[k], e) || errno == ENOENT)
+	if (!err || err == -ENOENT)
 		return 0;
-	err = -errno;
 	m->st.errors++;
 	pr_err("bpf map delete failed map=%s alloc=%llu err=\"%s\"", fwd_kinds[k].name,
 	       (unsigned long long)ent_alloc_id(k, e), strerror(-err));
@@ -277,6 +284,7 @@ void fwd_maps_release(struct fwd_maps *m, uint64_t id)
 struct fwd_maps *fwd_maps_new(const struct fwd_maps_fds *fds, int ncpus)
 {
 	struct fwd_maps *m;
+	int err;
 
 	if (ncpus <= 0) {
 		errno = EINVAL;
@@ -291,6 +299,15 @@ struct fwd_maps *fwd_maps_new(const struct fwd_maps_fds *fds, int ncpus)
 	m->fd_stats = fds->stats;
 	m->fd_rate = fds->rate;
 	m->ncpus = ncpus;
+	err = bindtab_open(&m->tab[M_C2P], fds->c2p, BINDTAB_C2P);
+	if (!err)
+		err = bindtab_open(&m->tab[M_P2C], fds->p2c, BINDTAB_P2C);
+	if (err) {
+		pr_err("xdp maps: mapping the binding tables failed err=\"%s\"", strerror(-err));
+		fwd_maps_free(m);
+		errno = -err;
+		return NULL;
+	}
 	m->zero_stats = calloc((size_t)ncpus, sizeof(struct turn_alloc_stats));
 	m->cpu_stats = calloc((size_t)ncpus, sizeof(struct turn_alloc_stats));
 	if (!m->zero_stats || !m->cpu_stats || fwd_recs_init(m) || fwd_slots_init(m)) {
@@ -307,6 +324,8 @@ void fwd_maps_free(struct fwd_maps *m)
 		return;
 	fwd_recs_free(m);
 	fwd_slots_free(m);
+	bindtab_close(&m->tab[M_C2P]);
+	bindtab_close(&m->tab[M_P2C]);
 	free(m->zero_stats);
 	free(m->cpu_stats);
 	free(m);

@@ -39,6 +39,19 @@ static int delete_keys(int fd, struct vec *v, int err)
 	return n;
 }
 
+/* The same for map k, a hash map or a table. */
+static int delete_ents(struct fwd_maps *m, int k, struct vec *v, int err)
+{
+	int n = 0;
+
+	if (!is_tab(k))
+		return delete_keys(m->fd[k], v, err);
+	for (size_t i = 0; !err && i < v->n; i++)
+		n += !bindtab_del(&m->tab[k], v->b + i * v->sz);
+	free(v->b);
+	return n;
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -53,6 +66,17 @@ static bool owned(const struct fwd_maps *m, int k, const uint8_t *e)
 	return r && fwd_eset_find(&r->has.s[k], k, e) >= 0;
 }
 
+/* Entry e of map k, not ours: into dead when expired, else its id into ids. */
+static int gc_one(struct fwd_maps *m, int k, const uint8_t *e, uint64_t now_ns, struct vec *dead,
+		  struct vec *ids)
+{
+	uint64_t id = ent_alloc_id(k, e);
+
+	if (owned(m, k, e))
+		return 0;
+	return ent_expires(k, e) <= now_ns ? vec_push(dead, e) : vec_push(ids, &id);
+}
+
 /* Expired entries of map k that are not ours into dead; ids of live foreign ones into ids. */
 static int gc_scan(struct fwd_maps *m, int k, uint64_t now_ns, struct vec *dead, struct vec *ids)
 {
@@ -60,15 +84,17 @@ static int gc_scan(struct fwd_maps *m, int k, uint64_t now_ns, struct vec *dead,
 	const void *prev = NULL;
 	int err = 0;
 
+	if (is_tab(k)) {
+		for (uint32_t i = 0; !err && i < bindtab_slots(&m->tab[k]); i++)
+			if (!bindtab_at(&m->tab[k], i, e, e + fwd_kinds[k].ksz))
+				err = gc_one(m, k, e, now_ns, dead, ids);
+		return err;
+	}
 	while (!err && !bpf_map_get_next_key(m->fd[k], prev, next)) {
-		uint64_t id;
-
 		memcpy(e, next, fwd_kinds[k].ksz);
 		prev = e;
-		if (bpf_map_lookup_elem(m->fd[k], e, e + fwd_kinds[k].ksz) || owned(m, k, e))
-			continue;
-		id = ent_alloc_id(k, e);
-		err = ent_expires(k, e) <= now_ns ? vec_push(dead, e) : vec_push(ids, &id);
+		if (!bpf_map_lookup_elem(m->fd[k], e, e + fwd_kinds[k].ksz))
+			err = gc_one(m, k, e, now_ns, dead, ids);
 	}
 	return err;
 }
@@ -105,7 +131,7 @@ int fwd_maps_gc(struct fwd_maps *m, uint64_t now_ns)
 		struct vec dead = { .sz = ent_size(k) };
 
 		err = gc_scan(m, k, now_ns, &dead, &ids);
-		n += delete_keys(m->fd[k], &dead, err);
+		n += delete_ents(m, k, &dead, err);
 	}
 	if (!err) {
 		int ns;

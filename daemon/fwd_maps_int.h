@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "bindtab.h"
 #include "fwd_maps.h"
 #include "turn.h"
 #include "turn_shared.h"
@@ -49,6 +50,7 @@ struct fwd_rec {
 
 struct fwd_maps {
 	int fd[M_NR];
+	struct bindtab tab[M_PERM];	/* c2p and p2c, mapped (turn_shared.h) */
 	int fd_stats, fd_rate;
 	int ncpus;
 	void *zero_stats;	/* ncpus zeroed struct turn_alloc_stats */
@@ -59,6 +61,12 @@ struct fwd_maps {
 	size_t nbuckets, nrecs;
 	struct fwd_maps_stats st;
 };
+
+/* c2p and p2c are open-addressed tables written through mmap; perm is a hash map. */
+static inline bool is_tab(int k)
+{
+	return k == M_C2P || k == M_P2C;
+}
 
 static inline size_t ent_size(int k)
 {

@@ -263,9 +263,10 @@ int xdp_obj_load(struct xdp_obj *o, const char *pin_path, const struct xdp_setti
 	}
 	o->skel = skel;
 	set_rodata(skel, s);
-	/* Preallocated hash maps sized to the limits (maps.h says why not LRU). */
-	bpf_map__set_max_entries(skel->maps.turn_c2p, TURN_MAX_BINDINGS);
-	bpf_map__set_max_entries(skel->maps.turn_p2c, TURN_MAX_BINDINGS);
+	/* Tables and preallocated hash maps sized to the limits (maps.h says why not LRU). */
+	bpf_map__set_max_entries(skel->maps.turn_c2p, TURN_BIND_SLOTS);
+	bpf_map__set_max_entries(skel->maps.turn_p2c, TURN_BIND_SLOTS);
+	skel->rodata->bind_mask = TURN_BIND_SLOTS - 1;
 	bpf_map__set_max_entries(skel->maps.turn_perm, TURN_MAX_PERMS);
 	bpf_map__set_max_entries(skel->maps.turn_stats, TURN_MAX_ALLOCS);
 	bpf_map__set_max_entries(skel->maps.turn_rate, TURN_MAX_ALLOCS);

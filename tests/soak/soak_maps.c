@@ -9,6 +9,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "bindtab.h"
 #include "log.h"
 #include "soak.h"
 #include "turn_shared.h"
@@ -124,14 +125,46 @@ static long walk_count(struct map_walk *w, struct owners *o, int m)
 			return -errno;
 		for (uint32_t i = 0; o && m < M_NR && i < n; i++)
 			classify(o, m, w->keys + (size_t)i * w->key_size);
-		for (uint32_t i = 0; m == M_C2P && i < n; i++)
-			note_slot(w->values + (size_t)i * w->value_size);
 		total += n;
 		if (err)
 			return total;
 		in = out;
 	}
 	return -E2BIG;
+}
+
+/* The c2p or p2c table (an array of slots, mapped): its entries, or -errno. */
+static long tab_walk(const char *dir, const char *name, struct owners *o, int m)
+{
+	uint8_t key[sizeof(struct turn_c2p_key)], val[sizeof(struct turn_c2p_val)];
+	struct bindtab t;
+	char path[512];
+	long n = 0;
+	int fd, err;
+
+	_Static_assert(sizeof(struct turn_p2c_key) <= sizeof(key) &&
+		       sizeof(struct turn_p2c_val) <= sizeof(val), "room for either entry");
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		pr_err("msg=\"cannot open a pinned map\" path=%s err=\"%s\"", path, strerror(errno));
+		return -errno;
+	}
+	err = bindtab_open(&t, fd, m == M_C2P ? BINDTAB_C2P : BINDTAB_P2C);
+	close(fd);
+	if (err)
+		return err;
+	for (uint32_t i = 0; i < bindtab_slots(&t); i++) {
+		if (bindtab_at(&t, i, key, val))
+			continue;
+		if (o)
+			classify(o, m, key);
+		if (m == M_C2P)
+			note_slot(val);
+		n++;
+	}
+	bindtab_close(&t);
+	return n;
 }
 
 static long count_map(const char *dir, const char *name, struct owners *o, int m)
@@ -141,6 +174,13 @@ static long count_map(const char *dir, const char *name, struct owners *o, int m
 
 	if (m == M_NR)		/* stats: the slots of the c2p entries walked before */
 		return nslots;
+	if (m == M_C2P || m == M_P2C) {
+		n = tab_walk(dir, name, o, m);
+		if (n < 0)
+			pr_err("msg=\"cannot walk a pinned table\" map=%s err=\"%s\"", name,
+			       strerror((int)-n));
+		return n;
+	}
 	n = walk_open(&w, dir, name);
 
 	if (!n)

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bind_tab.h"
 #include "fastpath.h"
 #include "fwd_maps.h"
 #include "log.h"
@@ -213,7 +214,7 @@ static void check_bind_tags(const struct maps *m, const struct want_bind *b, con
 	bind_keys(b, &ck, &cv, &pk, &pv);
 	memset(&cgot, 0xee, sizeof(cgot));
 	memset(&pgot, 0xee, sizeof(pgot));
-	ok(!bpf_map_lookup_elem(m->c2p, &ck, &cgot) && !bpf_map_lookup_elem(m->p2c, &pk, &pgot) &&
+	ok(!tab_get(m->c2p, BINDTAB_C2P, &ck, &cgot) && !tab_get(m->p2c, BINDTAB_P2C, &pk, &pgot) &&
 	   cgot.slot && cgot.slot == pgot.slot && cgot.rt_tag != pgot.rt_tag,
 	   "%s: both directions of 0x%x hold slot %u, their own tags", what, b->chan, cgot.slot);
 	cv.slot = cgot.slot;
@@ -249,7 +250,7 @@ static bool c2p_get(const struct maps *m, const struct want_bind *b, struct turn
 	struct turn_p2c_val pv;
 
 	bind_keys(b, &ck, &cv, &pk, &pv);
-	return !bpf_map_lookup_elem(m->c2p, &ck, got);
+	return !tab_get(m->c2p, BINDTAB_C2P, &ck, got);
 }
 
 /* The stats slot in b's c2p entry, 0 when there is none. */
@@ -287,8 +288,8 @@ static void check_perm(const struct maps *m, const char *relay, uint16_t rport, 
 
 static void check_counts(const struct maps *m, int c2p, int p2c, int perm, const char *what)
 {
-	int gc = map_count(m->c2p, sizeof(struct turn_c2p_key));
-	int gp = map_count(m->p2c, sizeof(struct turn_p2c_key));
+	int gc = tab_count(m->c2p, BINDTAB_C2P);
+	int gp = tab_count(m->p2c, BINDTAB_P2C);
 	int gm = map_count(m->perm, sizeof(struct turn_perm_key));
 
 	ok(gc == c2p && gp == p2c && gm == perm,
@@ -677,7 +678,7 @@ static void test_rate(struct fastpath *fp, const struct maps *m)
 	b.exp_ms = now + 300000;
 	bind_keys(&b, &ck, &cv, &pk, &pv);
 	cv.flags = pv.flags = TURN_F_RATE;
-	ok(!bpf_map_lookup_elem(m->c2p, &ck, &cgot) && !bpf_map_lookup_elem(m->p2c, &pk, &pgot) &&
+	ok(!tab_get(m->c2p, BINDTAB_C2P, &ck, &cgot) && !tab_get(m->p2c, BINDTAB_P2C, &pk, &pgot) &&
 	   !memcmp(&cgot, &cv, offsetof(struct turn_c2p_val, slot)) &&
 	   !memcmp(&pgot, &pv, offsetof(struct turn_p2c_val, slot)),
 	   "rate: both directions of the channel carry TURN_F_RATE");
@@ -767,7 +768,21 @@ static void test_hostile(struct fastpath *fp, const struct maps *m)
 	alloc_close(&a);
 }
 
-/* A full map: the binding is left whole to the slow path, counted, retried. */
+/* Fill n slots of the c2p table of map fd with another turnd's live entries: 0 or -errno. */
+static int fill_c2p(int fd, int n)
+{
+	int err = 0;
+
+	for (int i = 0; i < n && !err; i++) {
+		struct turn_c2p_key k = { .family = TURN_AF_INET, .channel = htons(0x5000 + i) };
+		struct turn_c2p_val v = { .alloc_id = 777, .expires_ns = UINT64_MAX };
+
+		err = tab_apply(fd, BINDTAB_C2P, &k, &v, false);
+	}
+	return err;
+}
+
+/* A full table: the binding is left whole to the slow path, counted, retried. */
 static void test_full(void)
 {
 	struct fwd_maps_fds fds;
@@ -775,11 +790,12 @@ static void test_full(void)
 	struct fwd_maps *fm;
 	struct alloc a;
 	int err;
+	LIBBPF_OPTS(bpf_map_create_opts, mmapable, .map_flags = BPF_F_MMAPABLE);
 
-	fds.c2p = bpf_map_create(BPF_MAP_TYPE_HASH, "t_c2p", sizeof(struct turn_c2p_key),
-				 sizeof(struct turn_c2p_val), 1, NULL);
-	fds.p2c = bpf_map_create(BPF_MAP_TYPE_HASH, "t_p2c", sizeof(struct turn_p2c_key),
-				 sizeof(struct turn_p2c_val), 8, NULL);
+	fds.c2p = bpf_map_create(BPF_MAP_TYPE_ARRAY, "t_c2p", sizeof(uint32_t),
+				 sizeof(struct turn_c2p_ent), TURN_BIND_PROBES, &mmapable);
+	fds.p2c = bpf_map_create(BPF_MAP_TYPE_ARRAY, "t_p2c", sizeof(uint32_t),
+				 sizeof(struct turn_p2c_ent), TURN_BIND_PROBES, &mmapable);
 	fds.perm = bpf_map_create(BPF_MAP_TYPE_HASH, "t_perm", sizeof(struct turn_perm_key),
 				  sizeof(struct turn_perm_val), 8, NULL);
 	fds.stats = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "t_stats", sizeof(uint32_t),
@@ -788,16 +804,16 @@ static void test_full(void)
 				  sizeof(struct turn_rate), 8, NULL);
 	fm = fwd_maps_new(&fds, ncpus);
 	if (!ok(fds.c2p >= 0 && fds.p2c >= 0 && fds.perm >= 0 && fds.stats >= 0 &&
-		fds.rate >= 0 && fm &&
-		!alloc_init(&a, 3), "small maps for the full-map case"))
+		fds.rate >= 0 && fm && !fill_c2p(fds.c2p, TURN_BIND_PROBES - 1) &&
+		!alloc_init(&a, 3), "small maps for the full-map case (c2p: one slot free)"))
 		return;
 	perm_add(&a, "198.18.9.9", now + 300000);
 	chan_add(&a, 0x4000, "198.18.9.9", 5000, now + 300000, true);
 	chan_add(&a, 0x4001, "198.18.9.9", 5001, now + 300000, true);
 	err = fwd_maps_sync(fm, &a.f, now);
 	is_int(err, -ENOSPC, "c2p map of one entry, two channels: -ENOSPC");
-	is_int(map_count(fds.c2p, sizeof(struct turn_c2p_key)), 1, "one c2p written");
-	is_int(map_count(fds.p2c, sizeof(struct turn_p2c_key)), 1,
+	is_int(tab_count(fds.c2p, BINDTAB_C2P), TURN_BIND_PROBES, "one c2p written");
+	is_int(tab_count(fds.p2c, BINDTAB_P2C), 1,
 	       "the other channel's p2c taken back: one p2c");
 	fwd_maps_get_stats(fm, &st);
 	ok(st.full == 1 && st.bindings == 1 && st.perms == 1 && st.allocs == 1 && !st.errors,
@@ -815,14 +831,15 @@ static void test_full(void)
 
 		bind_keys(&(struct want_bind){ 0x4001, RELAY4, a.port4, "198.18.9.9", 5001, 3,
 					       now + 300000 }, &ck, &cv, &pk, &pv);
-		ok(!bpf_map_lookup_elem(fds.c2p, &ck, &got) &&
+		ok(!tab_get(fds.c2p, BINDTAB_C2P, &ck, &got) &&
 		   !memcmp(&got, &cv, offsetof(struct turn_c2p_val, slot)) &&
 		   got.expires_ns == cv.expires_ns, "the c2p of 0x4001 now is the one entry");
 	}
 	fwd_maps_release(fm, 3);
-	ok(!map_count(fds.c2p, sizeof(struct turn_c2p_key)) &&
-	   !map_count(fds.p2c, sizeof(struct turn_p2c_key)) &&
-	   !map_count(fds.perm, sizeof(struct turn_perm_key)), "release empties the small maps");
+	ok(tab_count(fds.c2p, BINDTAB_C2P) == TURN_BIND_PROBES - 1 &&
+	   !tab_count(fds.p2c, BINDTAB_P2C) &&
+	   !map_count(fds.perm, sizeof(struct turn_perm_key)),
+	   "release empties the small maps (but for the foreign c2p)");
 	fwd_maps_free(fm);
 	alloc_close(&a);
 	close(fds.c2p);
@@ -865,8 +882,8 @@ static void test_gc(struct fastpath *fp, const struct maps *m)
 	v2 = v1;
 	v2.alloc_id = 998;
 	v2.expires_ns = UINT64_MAX;
-	ok(zero && !bpf_map_update_elem(m->c2p, &k1, &v1, BPF_ANY) &&
-	   !bpf_map_update_elem(m->c2p, &k2, &v2, BPF_ANY) &&
+	ok(zero && !tab_apply(m->c2p, BINDTAB_C2P, &k1, &v1, false) &&
+	   !tab_apply(m->c2p, BINDTAB_C2P, &k2, &v2, false) &&
 	   !bpf_map_update_elem(m->rate, &(uint64_t){ 998 }, &(struct turn_rate){ 0 }, BPF_ANY) &&
 	   !bpf_map_update_elem(m->rate, &(uint64_t){ 996 }, &(struct turn_rate){ 0 }, BPF_ANY),
 	   "foreign entries written (expired 999, live 998, rate of 996, 998)");
@@ -875,9 +892,9 @@ static void test_gc(struct fastpath *fp, const struct maps *m)
 	ok(!bpf_map_lookup_elem(m->rate, &(uint64_t){ 998 }, &(struct turn_rate){ 0 }) &&
 	   bpf_map_lookup_elem(m->rate, &(uint64_t){ 996 }, &(struct turn_rate){ 0 }),
 	   "gc: rate of the live foreign allocation kept, the unreferenced one gone");
-	ok(bpf_map_lookup_elem(m->c2p, &k1, &v1) && !bpf_map_lookup_elem(m->c2p, &k2, &v2),
+	ok(tab_get(m->c2p, BINDTAB_C2P, &k1, &v1) && !tab_get(m->c2p, BINDTAB_C2P, &k2, &v2),
 	   "gc: expired foreign entry gone, live one kept");
-	bpf_map_delete_elem(m->c2p, &k2);
+	tab_apply(m->c2p, BINDTAB_C2P, &k2, NULL, true);
 	bpf_map_delete_elem(m->rate, &(uint64_t){ 998 });
 	free(zero);
 }

@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
+#include "bind_tab.h"
 #include "tap.h"
 #include "turn_shared.h"
 #include "turn_xdp.skel.h"
@@ -440,17 +441,16 @@ static int bind_apply(const struct env *e, const struct binding *b, bool del)
 	mv.alloc_id = b->alloc_id;
 	mv.expires_ns = exp;
 
-#define APPLY(flag, map, k, v)                                                             \
-	if ((b->what & (flag)) && !err) {                                                  \
-		int fd = bpf_map__fd(e->skel->maps.map);                                   \
-		err = del ? bpf_map_delete_elem(fd, &(k))                                  \
-			  : bpf_map_update_elem(fd, &(k), &(v), BPF_ANY);                  \
-		err = err ? -errno : 0;                                                    \
+	if (b->what & B_C2P)
+		err = tab_apply(bpf_map__fd(e->skel->maps.turn_c2p), BINDTAB_C2P, &ck, &cv, del);
+	if ((b->what & B_P2C) && !err)
+		err = tab_apply(bpf_map__fd(e->skel->maps.turn_p2c), BINDTAB_P2C, &pk, &pv, del);
+	if ((b->what & B_PERM) && !err) {
+		int fd = bpf_map__fd(e->skel->maps.turn_perm);
+
+		err = del ? bpf_map_delete_elem(fd, &mk) : bpf_map_update_elem(fd, &mk, &mv, BPF_ANY);
+		err = err ? -errno : 0;
 	}
-	APPLY(B_C2P, turn_c2p, ck, cv);
-	APPLY(B_P2C, turn_p2c, pk, pv);
-	APPLY(B_PERM, turn_perm, mk, mv);
-#undef APPLY
 	return err;
 }
 
@@ -756,6 +756,7 @@ static void set_rodata(struct turn_xdp_bpf *skel, const struct settings *s)
 	skel->rodata->relay_any_addr = s->any_addr;
 	/* Route cache on, about a second (test_xdp_route.c tests the cache itself). */
 	skel->rodata->route_ttl = 1000;
+	skel->rodata->bind_mask = MAP_SIZE - 1;
 	if (s->any_addr)
 		return;
 	addr16(4, V4R, skel->rodata->relay_addr[0]);

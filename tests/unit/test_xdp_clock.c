@@ -61,6 +61,7 @@ static struct turn_xdp_bpf *load(void)
 	bpf_map__set_max_entries(skel->maps.turn_perm, MAP_SIZE);
 	bpf_map__set_max_entries(skel->maps.turn_stats, MAP_SIZE);
 	bpf_map__set_max_entries(skel->maps.turn_rate, MAP_SIZE);
+	skel->rodata->bind_mask = MAP_SIZE - 1;
 	skel->rodata->relay_port_min = 49152;
 	skel->rodata->relay_port_max = 65535;
 	inet_pton(AF_INET, RELAY, (void *)skel->rodata->relay_addr[0]);

@@ -16,6 +16,7 @@
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
+#include "bind_tab.h"
 #include "tap.h"
 #include "turn_shared.h"
 #include "turn_xdp.skel.h"
@@ -209,20 +210,22 @@ static int bind_io(const struct inst *x, const struct bind *b, const struct turn
 	struct turn_c2p_val cv;
 	struct turn_p2c_key pk;
 	struct turn_p2c_val pv;
+	int err;
 
 	bind_kv(b, rt, &ck, &cv, &pk, &pv);
 	if (got) {
-		if (p2c ? bpf_map_lookup_elem(pfd, &pk, &pv) : bpf_map_lookup_elem(cfd, &ck, &cv))
-			return -errno;
+		err = p2c ? tab_get(pfd, BINDTAB_P2C, &pk, &pv) : tab_get(cfd, BINDTAB_C2P, &ck, &cv);
+		if (err)
+			return err;
 		*got = p2c ? pv.rt : cv.rt;
 		return 0;
 	}
-	if (bpf_map_update_elem(cfd, &ck, &cv, BPF_ANY) ||
-	    bpf_map_update_elem(pfd, &pk, &pv, BPF_ANY)) {
-		diag("binding %u: map update: %s", b->port, strerror(errno));
-		return -errno;
-	}
-	return 0;
+	err = tab_replace(cfd, BINDTAB_C2P, &ck, &cv);
+	if (!err)
+		err = tab_replace(pfd, BINDTAB_P2C, &pk, &pv);
+	if (err)
+		diag("binding %u: table write: %s", b->port, strerror(-err));
+	return err;
 }
 
 #define bind_write(x, b, rt) (bind_io(x, b, rt, false, NULL) == 0)
@@ -518,6 +521,7 @@ static int inst_load(struct inst *x, uint32_t ttl, uint32_t gen)
 	bpf_map__set_max_entries(x->skel->maps.turn_stats, MAP_SIZE);
 	bpf_map__set_max_entries(x->skel->maps.turn_rate, MAP_SIZE);
 	x->skel->rodata->route_ttl = ttl;
+	x->skel->rodata->bind_mask = MAP_SIZE - 1;
 	err = turn_xdp_bpf__load(x->skel);
 	if (err) {
 		turn_xdp_bpf__destroy(x->skel);

@@ -1,0 +1,56 @@
+/* bindtab.h - the c2p and p2c tables: open-addressed arrays the daemon writes through mmap. */
+#ifndef TURND_BINDTAB_H
+#define TURND_BINDTAB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "turn_shared.h"
+
+/*
+ * One of the XDP program's binding tables (turn_shared.h says how they are laid out and how
+ * the program reads them), mapped into the daemon. The daemon is the only writer; every
+ * write is a seqlock write, and a rewrite of the same binding (same key, same rt_tag) leaves
+ * the program's route cache as it is. Keys and values are struct turn_c2p_key/val or
+ * turn_p2c_key/val, as the kind says; keys with family 0 are refused (that marks a free slot).
+ */
+enum bindtab_kind { BINDTAB_C2P, BINDTAB_P2C };
+
+struct bindtab {
+	uint8_t *base;		/* the mapping; NULL: not open */
+	size_t len;
+	size_t stride;		/* bytes per slot */
+	size_t ksz, vsz;
+	size_t tag_off;		/* rt_tag's offset in the value */
+	size_t rt_off;		/* the route cache's */
+	size_t fam_off;		/* the key's family byte: 0 in a free slot */
+	uint32_t mask;		/* slots - 1 */
+};
+
+/*
+ * Map the table of array map fd (BPF_F_MMAPABLE, values of kind's entry, a power-of-two
+ * number of slots, at least TURN_BIND_PROBES). 0, -EINVAL (not such a map) or -errno.
+ */
+int bindtab_open(struct bindtab *t, int fd, enum bindtab_kind kind);
+void bindtab_close(struct bindtab *t);
+
+static inline uint32_t bindtab_slots(const struct bindtab *t)
+{
+	return t->mask + 1;
+}
+
+/*
+ * Write key's entry: 0, -ENOSPC (the slots of both its buckets are taken, and none of their
+ * entries can move to its other bucket), -EINVAL.
+ */
+int bindtab_put(struct bindtab *t, const void *key, const void *val);
+/* Key's value into val (when not NULL): 0 or -ENOENT. */
+int bindtab_get(const struct bindtab *t, const void *key, void *val);
+/* Clear key's entry: 0 or -ENOENT. */
+int bindtab_del(struct bindtab *t, const void *key);
+/* The entry in slot i into key and val: 0, or -ENOENT when the slot is free (or i too large). */
+int bindtab_at(const struct bindtab *t, uint32_t i, void *key, void *val);
+/* The key's two buckets (slots b * TURN_BIND_WAYS on), as the program computes them. */
+void bindtab_buckets(const struct bindtab *t, const void *key, uint32_t b[2]);
+
+#endif
