@@ -8,8 +8,10 @@
 /*
  * Words are summed as they sit in memory (network order, loaded natively): one's complement
  * addition is byte-order independent, so no byte swapping is needed as long as every value
- * added is in network order too. A 32-bit accumulator with end-around carry folds to the same
- * 16-bit sum, so 32-bit words (IPv4 addresses, quarters of IPv6 addresses) are added whole.
+ * added is in network order too. Every power of 2^16 is 1 modulo 0xffff, so 32-bit words (IPv4
+ * addresses, quarters of IPv6 addresses) are added whole, into a 64-bit accumulator that no
+ * number of them here can overflow: the carries are folded in once, at the end, rather than
+ * after each addition (a BPF compare is a branch).
  *
  * An update is built as a `diff`: csum_sub() each old word, csum_add() each new one, then
  * csum_update() applies it to the old checksum field, RFC 1624 equation 3:
@@ -18,26 +20,30 @@
  * bit (both are the same residue modulo 0xffff).
  */
 
-static __always_inline __u32 csum_add(__u32 sum, __u32 v)
+static __always_inline __u64 csum_add(__u64 sum, __u32 v)
 {
-	sum += v;
-	return sum + (sum < v);
+	return sum + v;
 }
 
-static __always_inline __u32 csum_sub(__u32 sum, __u32 v)
+/* ~v is 0xffffffff - v, and 0xffffffff is 0 modulo 0xffff: so this takes v away. */
+static __always_inline __u64 csum_sub(__u64 sum, __u32 v)
 {
-	return csum_add(sum, ~v);
+	return sum + (__u32)~v;
 }
 
-static __always_inline __u16 csum_fold(__u32 sum)
+/* The 16-bit end-around sum of sum: 0 only for 0. */
+static __always_inline __u16 csum_fold(__u64 sum)
 {
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
 	return (__u16)sum;
 }
 
 /* Add the four 32-bit words of an IPv6 address (or the first only, for IPv4). */
-static __always_inline __u32 csum_add_addr(__u32 sum, const __u32 *a, int is_v6)
+static __always_inline __u64 csum_add_addr(__u64 sum, const __u32 *a, int is_v6)
 {
 	sum = csum_add(sum, a[0]);
 	if (is_v6) {
@@ -48,7 +54,7 @@ static __always_inline __u32 csum_add_addr(__u32 sum, const __u32 *a, int is_v6)
 	return sum;
 }
 
-static __always_inline __u32 csum_sub_addr(__u32 sum, const __u32 *a, int is_v6)
+static __always_inline __u64 csum_sub_addr(__u64 sum, const __u32 *a, int is_v6)
 {
 	sum = csum_sub(sum, a[0]);
 	if (is_v6) {
@@ -66,13 +72,13 @@ static __always_inline __u32 csum_byte(__u8 b, __u32 off)
 }
 
 /* RFC 1624 eqn. 3: apply diff (sum of ~old and new words) to the checksum field `check`. */
-static __always_inline __u16 csum_update(__u16 check, __u32 diff)
+static __always_inline __u16 csum_update(__u16 check, __u64 diff)
 {
-	return (__u16)~csum_fold(csum_add(diff, (__u16)~check));
+	return (__u16)~csum_fold(diff + (__u16)~check);
 }
 
 /* UDP transmits a computed 0 as 0xffff: 0 means "no checksum" (IPv4 only). */
-static __always_inline __u16 csum_udp_update(__u16 check, __u32 diff)
+static __always_inline __u16 csum_udp_update(__u16 check, __u64 diff)
 {
 	__u16 c = csum_update(check, diff);
 

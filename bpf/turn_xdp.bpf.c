@@ -111,7 +111,7 @@ struct rewrite {
 	__be16 chan;		/* p2c: the ChannelData header to prepend */
 	bool c2p;		/* strip the header (c2p) or prepend it (p2c) */
 	__u32 plen;		/* new UDP payload length */
-	__u32 removed;		/* c2p: checksum sum of the payload bytes stripped */
+	__u64 removed;		/* c2p: checksum sum of the payload bytes stripped */
 	__u64 alloc_id;
 	__u32 slot;		/* in turn_stats; 0: not counted */
 	__u32 tag;		/* the binding's rt_tag */
@@ -315,7 +315,7 @@ static __always_inline __u16 udp_csum(const struct pkt *p, const struct rewrite 
 				      __be16 new_len)
 {
 	const struct udphdr *u = p->udp;
-	__u32 diff = 0;
+	__u64 diff = 0;
 	int v6 = is_v6(p);
 
 	/* IPv4 sender sent none: send none. */
@@ -347,7 +347,7 @@ static __always_inline void ipv4_rewrite(struct iphdr *ip, const struct rewrite 
 					 __u16 tot_len)
 {
 	__u16 *ttl_proto = (__u16 *)&ip->ttl;
-	__u32 diff = 0;
+	__u64 diff = 0;
 
 	diff = csum_sub(diff, ip->tot_len);
 	diff = csum_sub(diff, *ttl_proto);
@@ -486,7 +486,7 @@ static __always_inline int relay(struct xdp_md *ctx, const struct pkt *p,
 
 /* Checksum sum of the bytes of padding, the last `pad` of the UDP payload. */
 static __always_inline int padding_sum(struct xdp_md *ctx, const struct pkt *p, __u32 pad,
-				       __u32 *sum)
+				       __u64 *sum)
 {
 	__u32 off = sizeof(struct ethhdr) + sizeof(struct udphdr) + p->plen - 4;
 	__u8 last[4];
