@@ -1,7 +1,7 @@
 # load.sh - turnbench: one load run (generator, latency probe, counters, CPU); sourced.
 #
-# Generators, all pinned to CPU 0 and sending the flows of $T/flows round robin, one flow
-# per packet:
+# Generators, all pinned to CPU 0 and sending the flows of $T/flows round robin in the file's
+# order (see order_flows in topo.sh), one flow per packet:
 #  live     turnbench-gen: BPF_PROG_RUN with BPF_F_TEST_XDP_LIVE_FRAMES, XDP_TX out of the
 #           sender's veth.
 #  sendmmsg turnbench-mmsg: sendmmsg() on a raw socket, through the sender's IP stack.

@@ -67,15 +67,16 @@ row()
 # json_write FILE: {"meta":{...},"results":[{...},...]}
 json_write()
 {
-	awk -F'\t' -v fields="$ROW_FIELDS" -v gen="$GEN" -v dur="$DUR" -v runs="$RUNS" \
+	awk -F'\t' -v fields="$ROW_FIELDS" -v gen="$GEN" -v dur="$DUR" -v runs="$RUNS" -v order="$ORDER" \
 		-v kernel="$(uname -r)" -v cpus="$NCPU" -v cmd="$COMMAND" \
 		-v date="$(date -u +%Y-%m-%dT%H:%M:%SZ)" -v secs="$(($(date +%s) - T_START))" '
 	function str(s) { gsub(/\\/, "\\\\", s); gsub(/"/, "\\\"", s); return "\"" s "\"" }
 	function val(s) { return s == "-" || s == "" ? "null" : s }
 	BEGIN {
 		nf = split(fields, name, " ")
-		printf "{\"meta\":{\"date\":%s,\"generator\":%s,\"duration_s\":%s,\"runs\":%s,", \
-			str(date), str(gen), dur, runs
+		printf "{\"meta\":{\"date\":%s,\"generator\":%s,\"order\":%s,\"duration_s\":%s,", \
+			str(date), str(gen), str(order), dur
+		printf "\"runs\":%s,", runs
 		printf "\"kernel\":%s,\"cpus\":%s,\"command\":%s,\"elapsed_s\":%s},\n", \
 			str(kernel), cpus, str(cmd), secs
 		printf "\"results\":["

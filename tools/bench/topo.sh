@@ -201,8 +201,19 @@ channels_for()
 	fi
 }
 
-# make_flows KIND N HOLD_S: the flow file $T/flows (FLOWS_PID keeps the flows alive);
-# SETUP_S: how long the setup took. Progress from turnbench-flows goes to the progress bar.
+# order_flows: with ORDER=scatter, the flow file in a fixed pseudo-random order. Traffic of
+# many calls does not come in the order the calls were set up; sent in that order, the
+# relay's per-flow state would be walked through memory in sequence, which the CPU's
+# prefetchers hide.
+order_flows()
+{
+	[ "$ORDER" = scatter ] || return 0
+	shuf --random-source=<(yes) -o "$T/flows" "$T/flows"
+}
+
+# make_flows KIND N HOLD_S: the flow file $T/flows (FLOWS_PID keeps the flows alive), in the
+# order ORDER says; SETUP_S: how long the setup took. Progress from turnbench-flows goes to
+# the progress bar.
 make_flows()
 {
 	local i n=$2 k t0 line
@@ -214,7 +225,8 @@ make_flows()
 		awk -v n="$n" -v k="$K" -v p=$PEER_PORT 'BEGIN { for (i = 0; i < n; i++)
 			printf "%d %d %d %d\n", 16384 + int(i / k) % 49152, 16384 + i % 4096,
 				16384 + int(i / k) % 49152, p + i % k }' >"$T/flows"
-		return 0
+		order_flows
+		return
 	fi
 	t0=$(date +%s.%N)
 	# on the generator's CPU, like everything that sends into the relay: a veth's receive work
@@ -227,6 +239,7 @@ make_flows()
 	for ((i = 0; i < FLOWS_WAIT * 10; i++)); do
 		if [ -s "$T/flows.tmp" ] && grep -q 'flows ready' "$T/flows.log"; then
 			mv "$T/flows.tmp" "$T/flows"
+			order_flows || return 1
 			SETUP_S=$(awk -v a="$t0" -v b="$(date +%s.%N)" \
 				'BEGIN { printf "%.1f", b - a }')
 			return 0

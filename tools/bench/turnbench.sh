@@ -19,7 +19,7 @@ usage()
 	cat >&2 <<EOF
 usage: turnbench [--quick] [--flows LIST] [--size LIST] [--dir LIST] [--duration S] [--runs R]
                  [--relays LIST] [--gen live|sendmmsg|pktgen] [--rate PPS] [--channels K]
-                 [--no-latency] [--json FILE] [--plot FILE.png]
+                 [--order scatter|seq] [--no-latency] [--json FILE] [--plot FILE.png]
   (no option)    the full sweep: flows 1,1000,100000 at 100 bytes and sizes 64,512,1400 at
                  1000 flows, both directions, every relay, median of 3 runs of 2 s
   --quick        100 flows, 100 bytes, both directions, one run of 2 s (under a minute)
@@ -28,6 +28,8 @@ usage: turnbench [--quick] [--flows LIST] [--size LIST] [--dir LIST] [--duration
   --gen          default pktgen when /proc/net/pktgen exists, else live
   --rate         packets per second offered, 0 (default) = as fast as the generator goes
   --channels     channels per allocation (default: as few as the open-file limit allows)
+  --order        the order flows are sent in, one packet each: scatter (default: shuffled
+                 once, as calls' traffic interleaves) or seq (the order they were set up)
 EOF
 	exit 2
 }
@@ -36,7 +38,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
 LIB=$ROOT/tools/bench
 COMMAND="turnbench $*"
-FLOW_LIST= SIZE_LIST= DUR=2 RUNS= QUICK= RATE=0 CHANNELS= LATENCY=1 JSON= PLOT=
+FLOW_LIST= SIZE_LIST= DUR=2 RUNS= QUICK= RATE=0 CHANNELS= LATENCY=1 JSON= PLOT= ORDER=scatter
 DIRS="c2p p2c"
 RELAYS="turnd-xdp turnd-userspace coturn xdp-fwd"
 GEN=live
@@ -46,7 +48,7 @@ list() { tr ',' ' ' <<<"$1"; }
 while [ $# -gt 0 ]; do
 	case $1 in
 	--flows | --size | --dir | --duration | --runs | --relays | --gen | --rate | --channels | \
-	--json | --plot) [ $# -ge 2 ] || usage ;;
+	--json | --plot | --order) [ $# -ge 2 ] || usage ;;
 	esac
 	case $1 in
 	--quick) QUICK=1 ;;
@@ -59,6 +61,7 @@ while [ $# -gt 0 ]; do
 	--gen) GEN=$2; shift ;;
 	--rate) RATE=$2; shift ;;
 	--channels) CHANNELS=$2; shift ;;
+	--order) ORDER=$2; shift ;;
 	--no-latency) LATENCY=0 ;;
 	--json) JSON=$2; shift ;;
 	--plot) PLOT=$2; shift ;;
@@ -77,6 +80,7 @@ for v in $RELAYS; do
 	[[ $v =~ ^(turnd-xdp|turnd-userspace|coturn|xdp-fwd)$ ]] || die "unknown relay $v"
 done
 [[ $GEN =~ ^(live|sendmmsg|pktgen)$ ]] || die "generator: live, sendmmsg or pktgen"
+[[ $ORDER =~ ^(scatter|seq)$ ]] || die "order: scatter or seq"
 [ -n "$RUNS" ] || { [ -n "$QUICK" ] && RUNS=1 || RUNS=3; }
 num "$DUR" && ((DUR >= 1 && DUR <= 60)) || die "duration: 1 to 60 seconds"
 num "$RUNS" && ((RUNS >= 1 && RUNS <= 9)) || die "runs: 1 to 9"
@@ -263,8 +267,8 @@ for kind in $RELAYS; do
 done
 progress_clear
 echo "# flows = channels; K channels per allocation (to distinct peer ports) when the" \
-	"open-file limit ($(ulimit -Hn)) would not hold one allocation per flow; took" \
-	"$(($(date +%s) - T_START)) s"
+	"open-file limit ($(ulimit -Hn)) would not hold one allocation per flow; flows sent in" \
+	"$ORDER order; took $(($(date +%s) - T_START)) s"
 awk -F'\t' '$15 != "-" && $15 != "" && $1 != "xdp-fwd" && !seen[$1 FS $3]++ {
 	printf "# setup: %s %s flows = %s allocations x %s channels in %s s\n", $1, $3, $13, $14,
 		$15 }' "$T/rows"
