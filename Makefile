@@ -92,7 +92,9 @@ $(BUILD)/daemon/www.o: $(wildcard daemon/www/*)
 
 # --- bpf begin ---
 # XDP programs: bpf/X.bpf.c -> build/bpf/X.bpf.o -> build/X.skel.h (bpftool gen skeleton).
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -I/usr/include/x86_64-linux-gnu -Ibpf
+# -mcpu=v3: the atomic compare-and-swap (the route cache's seqlock) and 32-bit jumps.
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -I/usr/include/x86_64-linux-gnu \
+	      -Ibpf
 BPF_PROGS  := turn_xdp xdp_tx xdp_pass
 BPF_OBJS   := $(patsubst %,$(BUILD)/bpf/%.bpf.o,$(BPF_PROGS))
 BPF_SKELS  := $(patsubst %,$(BUILD)/%.skel.h,$(BPF_PROGS))
@@ -116,6 +118,8 @@ $(BUILD)/tests/test_xdp.t: $(BPF_SKELS)
 $(BUILD)/tests/unit/test_xdp_route.o: $(BPF_SKELS)
 $(BUILD)/tests/test_xdp_route.t: $(BPF_SKELS)
 $(BUILD)/tests/unit/test_xdp_clock.o: $(BPF_SKELS)
+$(BUILD)/tests/unit/test_xdp_race.o: $(BPF_SKELS)
+$(BUILD)/tests/test_xdp_race.t: $(BPF_SKELS)
 # --- bpf end ---
 
 # --- bench begin ---

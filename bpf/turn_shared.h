@@ -34,14 +34,20 @@
 
 /*
  * The route of one binding, cached in its value by the XDP program so that it does not call
- * bpf_fib_lookup() for every packet (that helper is about half of the program's time). The
- * daemon writes it zero with every binding it writes. The program takes it as the route of a
- * datagram when all of these hold, else looks the route up and writes it here again:
+ * bpf_fib_lookup() for every packet (that helper is about half of the program's time). Only
+ * the program writes it; the daemon never does, not even when it puts another binding in the
+ * slot, deletes one, or moves one (so a slot's cache may be another binding's: tag says).
+ * Many CPUs may want to write it at once, so it is a seqlock of its own: ver is even while
+ * it holds, a CPU takes it by moving ver from that even value to the odd one after (a
+ * compare-and-swap: whoever loses writes nothing), writes, and makes ver even again; a
+ * reader takes a copy only when ver was the same even value before and after. The program
+ * takes it as the route of a datagram when all of these hold, else looks the route up and
+ * writes it here again:
  *  - gen is the program's route_gen, which the daemon moves on every route, neighbour, rule,
  *    link, address or netconf change it hears of from rtnetlink (0: empty);
  *  - tag is the value's rt_tag: a hash the daemon makes of the binding's key and target, so
- *    that a cache written by a CPU that still held a binding deleted meanwhile (elements of
- *    a preallocated hash map are reused at once) does not serve another binding;
+ *    that a cache written for an earlier binding of the slot (or by a CPU that read one
+ *    which was rewritten meanwhile) does not serve another;
  *  - the datagram came in on in_ifindex with this tos (IPv4 TOS, IPv6 traffic class);
  *  - its IP length is at most max_len, the largest the route's MTU was seen to take;
  *  - it was looked up less than the program's route_ttl ago (at and the ttl in units of
@@ -59,7 +65,7 @@ struct turn_route {
 	__u8 pad;
 	__u8 smac[6];
 	__u8 dmac[6];
-	__u32 pad2;
+	__u32 ver;		/* the cache's seqlock: odd while a CPU writes it */
 };
 
 #define TURN_ROUTE_SHIFT 20
@@ -85,7 +91,7 @@ struct turn_c2p_val {
 	__u8 pad[2];
 	__u32 slot;		/* the allocation's index in turn_stats; 0: not counted */
 	__u32 rt_tag;		/* names this binding in rt (see struct turn_route) */
-	struct turn_route rt;	/* the program's, written zero by the daemon */
+	struct turn_route rt;	/* the program's: the daemon never writes it */
 	__u64 alloc_id;
 	__u64 expires_ns;	/* min(channel, permission, allocation) expiry */
 };
@@ -107,9 +113,9 @@ struct turn_c2p_val {
  * it writes, then even again. The program reads seq, then what it needs of the entry, then
  * seq again, and takes the entry only when both are the same even number; otherwise it
  * passes the datagram to the daemon, which relays it. The program writes nothing but the
- * route cache (rt) of a value, which the daemon leaves alone when it rewrites the same
- * binding (same rt_tag). The program's reads are ordered by the compiler barriers and by
- * x86-64's load ordering (the only target the build has).
+ * route cache (rt) of a value, which the daemon never writes (struct turn_route). The
+ * program's reads are ordered by the compiler barriers and by x86-64's load ordering (the
+ * only target the build has).
  */
 #define TURN_ENT_HDR 8		/* seq and pad: the key starts here */
 

@@ -269,9 +269,8 @@ static __always_inline __u8 tos_of(const struct pkt *p)
 /*
  * The route of rw's binding: from its cache when that still holds (turn_shared.h, struct
  * turn_route), else from route(), then cached. 0 with fib's ifindex, smac and dmac set, or
- * the counter to pass with. The check is of the copy read with the binding (rw->rtc). CPUs
- * may write one binding's cache at once: gen goes to 0 while it is written, and what they
- * write is the same route anyway.
+ * the counter to pass with. The check is of the copy read with the binding (rw->rtc, see
+ * route_read()); the cache is written only by the CPU that takes its seqlock (turn_shared.h).
  */
 static __always_inline int route_get(struct xdp_md *ctx, const struct pkt *p,
 				     const struct rewrite *rw, __u64 now,
@@ -295,9 +294,12 @@ static __always_inline int route_get(struct xdp_md *ctx, const struct pkt *p,
 		return 0;
 	}
 	rc = route(ctx, p, rw, fib);
-	if (rc || !route_ttl || !gen)
+	if (rc || !route_ttl || !gen || (c->ver & 1))
 		return rc;
-	*(volatile __u32 *)&rt->gen = 0;
+	/* Another CPU took it since it was read: that one writes it. */
+	if (__sync_val_compare_and_swap(&rt->ver, c->ver, c->ver + 1) != c->ver)
+		return 0;
+	rt->gen = gen;
 	rt->tag = rw->tag;
 	rt->ifindex = fib->ifindex;
 	rt->in_ifindex = ctx->ingress_ifindex;
@@ -306,7 +308,8 @@ static __always_inline int route_get(struct xdp_md *ctx, const struct pkt *p,
 	rt->tos = tos;
 	__builtin_memcpy(rt->smac, fib->smac, ETH_ALEN);
 	__builtin_memcpy(rt->dmac, fib->dmac, ETH_ALEN);
-	*(volatile __u32 *)&rt->gen = gen;
+	barrier();
+	*(volatile __u32 *)&rt->ver = c->ver + 2;
 	return 0;
 }
 
@@ -529,6 +532,25 @@ static __always_inline void *bind_find(void *map, const union bind_key *key, __u
 	return NULL;
 }
 
+/*
+ * A copy of the route cache rt into c, or, when a CPU was writing it meanwhile, an empty one
+ * (gen 0) marked busy (ver odd), which is looked up again and not written.
+ */
+static __always_inline void route_read(const struct turn_route *rt, struct turn_route *c)
+{
+	__u32 ver = *(const volatile __u32 *)&rt->ver;
+
+	barrier();
+	*c = *rt;
+	barrier();
+	if ((ver & 1) || *(const volatile __u32 *)&rt->ver != ver) {
+		c->gen = 0;
+		c->ver = 1;
+		return;
+	}
+	c->ver = ver;
+}
+
 /* Whether the entry still has the seq it was found with: what was read of it holds. */
 static __always_inline bool bind_still(const void *e, __u32 seq)
 {
@@ -569,7 +591,7 @@ static __always_inline int try_c2p(struct xdp_md *ctx, const struct pkt *p, __u6
 	rw->alloc_id = v->alloc_id;
 	rw->slot = v->slot;
 	rw->tag = v->rt_tag;
-	rw->rtc = v->rt;
+	route_read(&v->rt, &rw->rtc);
 	rw->rt = &v->rt;
 	rw->limited = v->flags & TURN_F_RATE;
 	if (!bind_still(e, seq) || now >= expires)
@@ -640,7 +662,7 @@ static __always_inline int try_p2c(const struct pkt *p, __u64 now, bool relay_po
 		rw->alloc_id = v->alloc_id;
 		rw->slot = v->slot;
 		rw->tag = v->rt_tag;
-		rw->rtc = v->rt;
+		route_read(&v->rt, &rw->rtc);
 		rw->rt = &v->rt;
 		rw->limited = v->flags & TURN_F_RATE;
 		if (!bind_still(e, seq))

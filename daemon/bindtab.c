@@ -20,11 +20,9 @@ _Static_assert(TURN_BIND_SLOTS >= TURN_BIND_PROBES && !(TURN_BIND_SLOTS & (TURN_
 
 static const struct bindtab kinds[] = {
 	[BINDTAB_C2P] = { .ksz = sizeof(struct turn_c2p_key), .vsz = sizeof(struct turn_c2p_val),
-			  .tag_off = offsetof(struct turn_c2p_val, rt_tag),
 			  .rt_off = offsetof(struct turn_c2p_val, rt),
 			  .fam_off = offsetof(struct turn_c2p_key, family) },
 	[BINDTAB_P2C] = { .ksz = sizeof(struct turn_p2c_key), .vsz = sizeof(struct turn_p2c_val),
-			  .tag_off = offsetof(struct turn_p2c_val, rt_tag),
 			  .rt_off = offsetof(struct turn_p2c_val, rt),
 			  .fam_off = offsetof(struct turn_p2c_key, family) },
 };
@@ -123,11 +121,11 @@ static uint8_t *bucket_free(const struct bindtab *t, uint32_t b, int *used)
 }
 
 /*
- * The seqlock write of slot e: seq odd, key and value (without the route cache when keep_rt),
- * seq even again. An odd seq a crashed writer left is made even first.
+ * The seqlock write of slot e: seq odd, key and value, seq even again. An odd seq a crashed
+ * writer left is made even first. The value's route cache is the program's, guarded by its
+ * own seqlock: it is never written here (turn_shared.h, struct turn_route).
  */
-static void slot_write(const struct bindtab *t, uint8_t *e, const void *key, const void *val,
-		       bool keep_rt)
+static void slot_write(const struct bindtab *t, uint8_t *e, const void *key, const void *val)
 {
 	uint32_t *seq = (uint32_t *)(void *)e;
 	uint32_t s = __atomic_load_n(seq, __ATOMIC_RELAXED) & ~1u;
@@ -137,12 +135,8 @@ static void slot_write(const struct bindtab *t, uint8_t *e, const void *key, con
 	__atomic_store_n(seq, s + 1, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	memcpy(e + TURN_ENT_HDR, key, t->ksz);
-	if (keep_rt) {
-		memcpy(v, val, t->rt_off);
-		memcpy(v + rt_end, (const uint8_t *)val + rt_end, t->vsz - rt_end);
-	} else {
-		memcpy(v, val, t->vsz);
-	}
+	memcpy(v, val, t->rt_off);
+	memcpy(v + rt_end, (const uint8_t *)val + rt_end, t->vsz - rt_end);
 	__atomic_store_n(seq, s + 2, __ATOMIC_RELEASE);
 }
 
@@ -161,7 +155,7 @@ static uint8_t *make_room(const struct bindtab *t, const uint32_t b[2])
 		bindtab_buckets(t, e + TURN_ENT_HDR, eb);
 		to = bucket_free(t, eb[0] == b[i / TURN_BIND_WAYS] ? eb[1] : eb[0], &used);
 		if (to) {
-			slot_write(t, to, e + TURN_ENT_HDR, e + TURN_ENT_HDR + t->ksz, false);
+			slot_write(t, to, e + TURN_ENT_HDR, e + TURN_ENT_HDR + t->ksz);
 			return e;
 		}
 	}
@@ -178,10 +172,7 @@ int bindtab_put(struct bindtab *t, const void *key, const void *val)
 		return -EINVAL;
 	e = find(t, key);
 	if (e) {
-		bool same = !memcmp(e + TURN_ENT_HDR + t->ksz + t->tag_off,
-				    (const uint8_t *)val + t->tag_off, sizeof(uint32_t));
-
-		slot_write(t, e, key, val, same);
+		slot_write(t, e, key, val);
 		return 0;
 	}
 	/* The emptier bucket, so that both fill evenly. */
@@ -193,7 +184,7 @@ int bindtab_put(struct bindtab *t, const void *key, const void *val)
 		e = make_room(t, b);
 	if (!e)
 		return -ENOSPC;
-	slot_write(t, e, key, val, false);
+	slot_write(t, e, key, val);
 	return 0;
 }
 
@@ -218,7 +209,7 @@ int bindtab_del(struct bindtab *t, const void *key)
 	if (!e)
 		return -ENOENT;
 	memset(zero, 0, sizeof(zero));
-	slot_write(t, e, zero, zero, false);
+	slot_write(t, e, zero, zero);
 	return 0;
 }
 

@@ -9,9 +9,10 @@
 
 /*
  * One of the XDP program's binding tables (turn_shared.h says how they are laid out and how
- * the program reads them), mapped into the daemon. The daemon is the only writer; every
- * write is a seqlock write, and a rewrite of the same binding (same key, same rt_tag) leaves
- * the program's route cache as it is. Keys and values are struct turn_c2p_key/val or
+ * the program reads them), mapped into the daemon. The daemon is the only writer of keys and
+ * values, every write a seqlock write; it never writes a value's route cache (struct
+ * turn_route), which is the program's: a put, delete or move leaves the slot's cache as it
+ * is (a value given to bindtab_put() has its rt ignored). Keys and values are struct turn_c2p_key/val or
  * turn_p2c_key/val, as the kind says; keys with family 0 are refused (that marks a free slot).
  */
 enum bindtab_kind { BINDTAB_C2P, BINDTAB_P2C };
@@ -21,7 +22,6 @@ struct bindtab {
 	size_t len;
 	size_t stride;		/* bytes per slot */
 	size_t ksz, vsz;
-	size_t tag_off;		/* rt_tag's offset in the value */
 	size_t rt_off;		/* the route cache's */
 	size_t fam_off;		/* the key's family byte: 0 in a free slot */
 	uint32_t mask;		/* slots - 1 */

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "bindtab.h"
 
@@ -23,14 +24,28 @@ static inline int tab_apply(int fd, enum bindtab_kind kind, const void *key, con
 }
 
 /*
- * Write key's entry whole, its route cache too (a rewrite of the same binding would keep the
- * cache the table holds): 0 or -errno.
+ * Write key's entry, then its route cache as val's rt says, as the program would (the daemon
+ * never writes it): 0 or -errno. rt_off: the offset of rt in the value.
  */
-static inline int tab_replace(int fd, enum bindtab_kind kind, const void *key, const void *val)
+static inline int tab_replace(int fd, enum bindtab_kind kind, const void *key, const void *val,
+			      size_t rt_off)
 {
-	int err = tab_apply(fd, kind, key, NULL, true);
+	uint8_t k[64], v[256];
+	struct bindtab t;
+	int err = bindtab_open(&t, fd, kind);
 
-	return err && err != -ENOENT ? err : tab_apply(fd, kind, key, val, false);
+	if (err)
+		return err;
+	err = bindtab_put(&t, key, val);
+	for (uint32_t i = 0; !err && i < bindtab_slots(&t); i++) {
+		if (bindtab_at(&t, i, k, v) || memcmp(k, key, t.ksz))
+			continue;
+		memcpy(t.base + (size_t)i * t.stride + TURN_ENT_HDR + t.ksz + rt_off,
+		       (const uint8_t *)val + rt_off, sizeof(struct turn_route));
+		break;
+	}
+	bindtab_close(&t);
+	return err;
 }
 
 /* Key's value in the table of map fd into val: 0 or -errno (-ENOENT: none). */

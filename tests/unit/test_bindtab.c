@@ -37,6 +37,7 @@ _Static_assert(sizeof(struct turn_c2p_ent) == sizeof(struct turn_p2c_ent) &&
 struct tab {
 	int fd;
 	uint32_t n;
+	enum bindtab_kind kind;
 	struct bindtab t;
 };
 
@@ -73,6 +74,7 @@ static int tab_open(struct tab *tb, uint32_t n, enum bindtab_kind kind)
 	int err;
 
 	tb->n = n;
+	tb->kind = kind;
 	tb->fd = new_map(BPF_MAP_TYPE_ARRAY, BPF_F_MMAPABLE, ENT_SZ, n);
 	if (tb->fd < 0) {
 		ok(0, "create an mmapable array of %u slots: %s", n, strerror(-tb->fd));
@@ -107,6 +109,55 @@ static struct turn_c2p_ent ent_read(const struct tab *tb, uint32_t i)
 static int ent_write(const struct tab *tb, uint32_t i, const void *e)
 {
 	return bpf_map_update_elem(tb->fd, &i, e, BPF_ANY) ? -errno : 0;
+}
+
+/* The route cache's offset in kind's value. */
+static size_t rt_off(enum bindtab_kind kind)
+{
+	return kind == BINDTAB_C2P ? offsetof(struct turn_c2p_val, rt) :
+				     offsetof(struct turn_p2c_val, rt);
+}
+
+/*
+ * A route as the program caches it, but every byte set and each unlike its neighbours (so
+ * that a write of any byte of it shows); seed tells one from another.
+ */
+static struct turn_route route_bytes(uint32_t seed)
+{
+	struct turn_route rt;
+	uint8_t *b = (uint8_t *)&rt;
+
+	for (size_t i = 0; i < sizeof(rt); i++)
+		b[i] = (uint8_t)(0x80 | ((seed * 41 + i) & 0x7f));
+	rt.ver &= ~1u;		/* even: no CPU is writing it */
+	return rt;
+}
+
+/* val (of tb's kind) with its route cache rt instead of its own, into out. */
+static void with_route(const struct tab *tb, void *out, const void *val,
+		       const struct turn_route *rt)
+{
+	memmove(out, val, sizeof(struct turn_c2p_val));
+	memcpy((uint8_t *)out + rt_off(tb->kind), rt, sizeof(*rt));
+}
+
+/* The route cache of slot i, as the program sees it. */
+static struct turn_route route_at(const struct tab *tb, uint32_t i)
+{
+	struct turn_c2p_ent e = ent_read(tb, i);
+	struct turn_route rt;
+
+	memcpy(&rt, (const uint8_t *)&e.v + rt_off(tb->kind), sizeof(rt));
+	return rt;
+}
+
+/* The program caches rt in slot i (free or not): a write through the map, seq as it is. */
+static int route_write(const struct tab *tb, uint32_t i, const struct turn_route *rt)
+{
+	struct turn_c2p_ent e = ent_read(tb, i);
+
+	memcpy((uint8_t *)&e.v + rt_off(tb->kind), rt, sizeof(*rt));
+	return ent_write(tb, i, &e);
 }
 
 static uint32_t count_entries(const struct tab *tb)
@@ -436,9 +487,13 @@ static void test_roundtrip_p2c(void)
 	tab_close(&tb);
 }
 
-/* seq moves on by 2 with every write, delete included, and a delete zeroes the entry. */
+/*
+ * seq moves on by 2 with every write, delete included, and a delete zeroes the entry but for
+ * its route cache, which stays as the program left it.
+ */
 static void test_seq(void)
 {
+	const struct turn_route rt = route_bytes(42);
 	struct turn_c2p_key k = c2p_key(TURN_AF_INET6, 42);
 	struct turn_c2p_val v = c2p_val(TURN_AF_INET6, 42);
 	struct turn_c2p_ent e, zero;
@@ -461,13 +516,18 @@ static void test_seq(void)
 	v.expires_ns += 5;
 	is_int(bindtab_put(&tb.t, &k, &v), 0, "put with a new expiry");
 	is_int(ent_read(&tb, slot).seq, s0 + 4, "seq moved on by 2 again");
+	is_int(route_write(&tb, slot, &rt), 0, "the program caches a route in slot %u", slot);
 	is_int(bindtab_del(&tb.t, &k), 0, "del");
 	e = ent_read(&tb, slot);
 	is_int(e.seq, s0 + 6, "a delete is a write too: seq moved on by 2");
 	memset(&zero, 0, sizeof(zero));
-	is_mem(&e.k, &zero.k, sizeof(e.k) + sizeof(e.v), "a deleted entry is all zero");
+	zero.v.rt = rt;
+	is_mem(&e.k, &zero.k, sizeof(e.k) + sizeof(e.v),
+	       "a deleted entry is all zero but its route cache, byte for byte as it was");
 	is_int(bindtab_put(&tb.t, &k, &v), 0, "put again after the delete");
-	is_int(ent_read(&tb, slot).seq, s0 + 8, "into the same slot, seq on by 2");
+	e = ent_read(&tb, slot);
+	is_int(e.seq, s0 + 8, "into the same slot, seq on by 2");
+	is_mem(&e.v.rt, &rt, sizeof(rt), "and the route cache there is still the program's");
 	tab_close(&tb);
 }
 
@@ -713,7 +773,8 @@ static int key_of(struct turn_c2p_key *k, uint32_t b0, uint32_t b1, uint32_t n, 
 
 /*
  * Write d's entries into their slots (keys into k, values into v, each with a route the
- * program cached), and find the new key, k[d->nat]: 0, or -1.
+ * program cached) and a route the program left in every other slot (slot s: route_bytes(64 +
+ * s), unlike the entries' 1 to PLACE_MAX), and find the new key, k[d->nat]: 0, or -1.
  */
 static int lay_out(struct tab *tb, const struct displace *d, struct turn_c2p_key *k,
 		   struct turn_c2p_val *v)
@@ -731,14 +792,19 @@ static int lay_out(struct tab *tb, const struct displace *d, struct turn_c2p_key
 			return -1;
 		used[p->slot / 64] |= 1ull << p->slot % 64;
 		v[i] = c2p_val(TURN_AF_INET, (uint32_t)i);
-		v[i].rt.gen = (uint32_t)i + 1;
+		v[i].rt = route_bytes((uint32_t)i + 1);
 		v[i].rt.tag = v[i].rt_tag;
-		v[i].rt.ifindex = 100 + (uint32_t)i;
 		memset(&e, 0, sizeof(e));
 		e.seq = 2 * ((uint32_t)i + 1);
 		e.k = k[i];
 		e.v = v[i];
 		if (ent_write(tb, p->slot, &e))
+			return -1;
+	}
+	for (uint32_t i = 0; i < d->n; i++) {
+		struct turn_route rt = route_bytes(64 + i);
+
+		if (!(used[i / 64] & 1ull << i % 64) && route_write(tb, i, &rt))
 			return -1;
 	}
 	return key_of(&k[d->nat], d->k0, d->k1, d->n, &next);
@@ -814,19 +880,27 @@ static void guard_disarm(const struct sigaction *old)
 	sigaction(SIGSEGV, old, NULL);
 }
 
-/* After the put: the new key and the moved entry where the rule says, nothing else touched. */
+/*
+ * After the put: the new key and the moved entry where the rule says, each with the route
+ * cache its slot had (want: their values so), nothing else touched.
+ */
 static void displace_moved(const struct tab *tb, const struct displace *d,
 			   const struct turn_c2p_ent *snap, const struct turn_c2p_key *k,
-			   const struct turn_c2p_val *v)
+			   const struct turn_c2p_val *want)
 {
+	struct turn_route to_rt = route_at(tb, d->to), ks_rt = route_at(tb, d->ks);
 	uint32_t others = 0;
 
 	is_int(slot_of(tb, &k[d->nat]), d->ks, "the new key took slot %u", d->ks);
 	is_int(slot_of(tb, &k[d->moved]), d->to,
 	       "entry %d (the first whose other bucket has room) moved to that bucket's first "
 	       "free slot", d->moved);
-	check_prog_view(tb, &k[d->nat], &v[d->nat], sizeof(v[0]), "the new key");
-	check_prog_view(tb, &k[d->moved], &v[d->moved], sizeof(v[0]), "the moved entry");
+	is_mem(&to_rt, &snap[d->to].v.rt, sizeof(to_rt),
+	       "slot %u keeps the route cache it had, not the moved entry's", d->to);
+	is_mem(&ks_rt, &snap[d->ks].v.rt, sizeof(ks_rt),
+	       "slot %u keeps the moved entry's, not the new key's given rt", d->ks);
+	check_prog_view(tb, &k[d->nat], &want[d->nat], sizeof(want[0]), "the new key");
+	check_prog_view(tb, &k[d->moved], &want[d->moved], sizeof(want[0]), "the moved entry");
 	for (uint32_t i = 0; i < tb->n; i++)
 		others += i != d->ks && i != d->to && slot_changed(tb, snap, i);
 	is_int(others, 0, "no other slot was written");
@@ -835,7 +909,7 @@ static void displace_moved(const struct tab *tb, const struct displace *d,
 static void test_displace(const struct displace *d)
 {
 	struct turn_c2p_key k[PLACE_MAX + 1];
-	struct turn_c2p_val v[PLACE_MAX + 1], got;
+	struct turn_c2p_val v[PLACE_MAX + 1], want[PLACE_MAX + 1], got;
 	struct turn_c2p_ent *snap = calloc(d->n, sizeof(*snap));
 	int nk = d->nat, r, bad = 0;
 	struct sigaction old;
@@ -848,8 +922,15 @@ static void test_displace(const struct displace *d)
 		nk, d->n, d->k0, d->k1))
 		goto close;
 	v[nk] = c2p_val(TURN_AF_INET6, 500);
+	memset(&v[nk].rt, 0xee, sizeof(v[nk].rt));	/* junk: never written */
 	snapshot(&tb, snap);
-	if (d->guard && !ok(!guard_arm(&tb, d->ks, d->to, &k[d->moved], &v[d->moved], &old),
+	/* What each key must read back: the slot it ends in keeps its route cache. */
+	memcpy(want, v, sizeof(want));
+	if (d->moved >= 0) {
+		want[d->moved].rt = snap[d->to].v.rt;
+		want[nk].rt = snap[d->ks].v.rt;
+	}
+	if (d->guard && !ok(!guard_arm(&tb, d->ks, d->to, &k[d->moved], &want[d->moved], &old),
 			    "slot %u made read-only, slot %u on other pages", d->ks, d->to))
 		goto close;
 	r = bindtab_put(&tb.t, &k[nk], &v[nk]);
@@ -861,15 +942,15 @@ static void test_displace(const struct displace *d)
 	}
 	if (d->moved >= 0) {
 		is_int(r, 0, "put a key whose buckets are full");
-		displace_moved(&tb, d, snap, k, v);
+		displace_moved(&tb, d, snap, k, want);
 	} else {
 		is_int(r, -ENOSPC, "put a key whose buckets are full: -ENOSPC, nothing can move");
 		ok(table_unchanged(&tb, snap), "and nothing was written");
 		is_int(bindtab_get(&tb.t, &k[nk], &got), -ENOENT, "the new key is not there");
 	}
 	for (int i = 0; i < nk + (d->moved >= 0); i++)
-		bad += bindtab_get(&tb.t, &k[i], &got) || memcmp(&got, &v[i], sizeof(got));
-	is_int(bad, 0, "every key reads back its value (a cached route too)");
+		bad += bindtab_get(&tb.t, &k[i], &got) || memcmp(&got, &want[i], sizeof(got));
+	is_int(bad, 0, "every key reads back its value, with its slot's route cache");
 	is_int(count_entries(&tb), nk + (d->moved >= 0), "as many entries as keys: none lost, "
 	       "none twice");
 close:
@@ -878,101 +959,149 @@ out:
 	free(snap);
 }
 
-static void poke_route(struct tab *tb, int slot, const struct turn_route *rt)
+/*
+ * Slot s holds key and val as given but for the route cache, which is rt byte for byte (what
+ * the program left there), to the program (through the map) and to bindtab_get alike.
+ */
+static void check_kept(const struct tab *tb, uint32_t s, const void *key, const void *val,
+		       const struct turn_route *rt, const char *what)
 {
-	struct turn_c2p_ent e = ent_read(tb, (uint32_t)slot);
+	struct turn_c2p_ent e = ent_read(tb, s);
+	struct turn_c2p_val want, got;
 
-	e.v.rt = *rt;
-	is_int(ent_write(tb, (uint32_t)slot, &e), 0, "the program caches a route in slot %d",
-	       slot);
+	with_route(tb, &want, val, rt);
+	memset(&got, 0xa5, sizeof(got));
+	is_mem((const uint8_t *)&e.v + rt_off(tb->kind), rt, sizeof(*rt),
+	       "%s: slot %u's route cache is byte for byte as the program left it", what, s);
+	ok(!(e.seq & 1) && !memcmp(&e.k, key, sizeof(e.k)) && !memcmp(&e.v, &want, sizeof(want)),
+	   "%s: the program reads the key and the rest of the value as given (seq %u)", what,
+	   e.seq);
+	ok(!bindtab_get(&tb->t, key, &got) && !memcmp(&got, &want, sizeof(got)),
+	   "%s: bindtab_get reads the same", what);
 }
 
+/* Slot s was deleted from seq: seq on by 2, key and value zero but the route cache, rt. */
+static void check_deleted(const struct tab *tb, uint32_t s, uint32_t seq,
+			  const struct turn_route *rt, const char *what)
+{
+	struct turn_c2p_ent e = ent_read(tb, s), zero;
+
+	memset(&zero, 0, sizeof(zero));
+	with_route(tb, &zero.v, &zero.v, rt);
+	is_int(e.seq, seq + 2, "%s: the delete moved seq on by 2", what);
+	is_mem(&e.k, &zero.k, sizeof(e.k) + sizeof(e.v),
+	       "%s: key and value zero but the route cache, byte for byte as it was", what);
+}
+
+/* A c2p key other than k whose first bucket in n slots is b0: 0, or -1. */
+static int key_in_bucket(struct turn_c2p_key *k2, const struct turn_c2p_key *k, uint32_t b0,
+			 uint32_t n)
+{
+	uint32_t b[2];
+
+	for (uint32_t i = 1; i < 100000; i++) {
+		*k2 = c2p_key(i & 1 ? TURN_AF_INET6 : TURN_AF_INET, 3000 + i);
+		prog_buckets(k2, n, b);
+		if (b[0] == b0 && memcmp(k2, k, sizeof(*k)))
+			return 0;
+	}
+	return -1;
+}
+
+/*
+ * The route cache is the program's: a put of a new key, a rewrite (whatever its rt_tag), a
+ * delete leave its bytes as they were; whatever the given value's rt holds is not written.
+ */
 static void test_route_cache(void)
 {
-	const struct turn_route rt = {
-		.gen = 7, .tag = 0x1234, .ifindex = 3, .in_ifindex = 2, .at = 99, .max_len = 1500,
-		.tos = 0x10, .smac = { 2, 0, 0, 0, 0xb, 1 }, .dmac = { 2, 0, 0, 0, 0xb, 2 },
-	};
-	struct turn_c2p_key k = c2p_key(TURN_AF_INET, 11);
-	struct turn_c2p_val v = c2p_val(TURN_AF_INET, 11), want, got;
-	struct turn_c2p_ent e;
+	const struct turn_route rt = route_bytes(1), rt2 = route_bytes(2);
+	struct turn_c2p_key k = c2p_key(TURN_AF_INET, 11), k2;
+	struct turn_c2p_val v = c2p_val(TURN_AF_INET, 11), v2 = c2p_val(TURN_AF_INET6, 12);
+	uint32_t s, b[2], seq;
 	struct tab tb;
-	int s;
 
 	diag("the program's route cache");
 	if (tab_open(&tb, 16, BINDTAB_C2P))
 		return;
+	prog_buckets(&k, tb.n, b);
+	s = b[0] * WAYS;
+	is_int(route_write(&tb, s, &rt), 0, "the program left a route in free slot %u", s);
 	v.rt_tag = 0x1234;
-	is_int(bindtab_put(&tb.t, &k, &v), 0, "put a binding, rt_tag 0x1234");
-	s = slot_of(&tb, &k);
-	poke_route(&tb, s, &rt);
-	ok(!bindtab_get(&tb.t, &k, &got) && !memcmp(&got.rt, &rt, sizeof(rt)),
+	memset(&v.rt, 0xee, sizeof(v.rt));
+	is_int(bindtab_put(&tb.t, &k, &v), 0, "put a binding, junk in the given rt");
+	is_int(slot_of(&tb, &k), s, "into that slot (its first bucket's first)");
+	check_kept(&tb, s, &k, &v, &rt, "a new binding");
+
+	is_int(route_write(&tb, s, &rt2), 0, "the program caches the binding's route");
+	ok(!bindtab_get(&tb.t, &k, &v2) && !memcmp(&v2.rt, &rt2, sizeof(rt2)),
 	   "the mapping sees the program's write");
-
 	v.expires_ns += 1000000000;
-	is_int(bindtab_put(&tb.t, &k, &v), 0, "rewrite, same rt_tag, new expiry");
-	want = v;
-	want.rt = rt;
-	ok(!bindtab_get(&tb.t, &k, &got), "get");
-	is_mem(&got.rt, &rt, sizeof(rt), "the route cache is kept");
-	is_int(got.expires_ns, v.expires_ns, "the expiry is the new one");
-	is_mem(&got, &want, sizeof(got), "the rest is the value as given");
-	e = ent_read(&tb, (uint32_t)s);
-	is_mem(&e.v, &want, sizeof(want), "the program sees the same");
-
-	v.rt.gen = 0xdead;
-	v.rt.ifindex = 0xbeef;
+	v.alloc_id ^= 0x5a5a5a5a5a5a5a5aull;
 	v.peer_port = htons(6001);
-	is_int(bindtab_put(&tb.t, &k, &v), 0, "rewrite, same rt_tag, junk in the given rt");
-	want = v;
-	want.rt = rt;
-	ok(!bindtab_get(&tb.t, &k, &got) && !memcmp(&got, &want, sizeof(got)),
-	   "the cache is kept, not the given rt; the new peer port is in");
-	memset(&v.rt, 0, sizeof(v.rt));
+	v.rt = route_bytes(3);
+	is_int(bindtab_put(&tb.t, &k, &v), 0,
+	       "rewrite, same rt_tag: new expiry, alloc_id and peer port, another rt given");
+	check_kept(&tb, s, &k, &v, &rt2, "a rewrite, same rt_tag");
 
 	v.rt_tag = 0x5678;
-	is_int(bindtab_put(&tb.t, &k, &v), 0, "rewrite with another rt_tag");
-	ok(!bindtab_get(&tb.t, &k, &got), "get");
-	is_mem(&got, &v, sizeof(got), "the value is as given: the route cache zeroed");
-	e = ent_read(&tb, (uint32_t)s);
-	is_mem(&e.v, &v, sizeof(v), "the program sees it zeroed too");
+	v.slot ^= 0xff;
+	memset(&v.rt, 0, sizeof(v.rt));
+	is_int(bindtab_put(&tb.t, &k, &v), 0, "rewrite with another rt_tag, a zero rt given");
+	check_kept(&tb, s, &k, &v, &rt2, "a rewrite, another rt_tag");
 	is_int(slot_of(&tb, &k), s, "in the same slot");
 
-	poke_route(&tb, s, &rt);
-	is_int(bindtab_del(&tb.t, &k), 0, "del a binding with a cached route");
-	is_int(bindtab_put(&tb.t, &k, &v), 0, "and put it again, same rt_tag");
-	ok(!bindtab_get(&tb.t, &k, &got) && !memcmp(&got, &v, sizeof(got)),
-	   "a new binding starts with an empty cache");
+	seq = ent_read(&tb, s).seq;
+	is_int(bindtab_del(&tb.t, &k), 0, "del the binding");
+	check_deleted(&tb, s, seq, &rt2, "the deleted binding");
+	is_int(bindtab_get(&tb.t, &k, NULL), -ENOENT, "and it is gone");
+
+	if (!ok(!key_in_bucket(&k2, &k, b[0], tb.n), "another key whose first bucket is %u", b[0]))
+		goto out;
+	v2 = c2p_val(TURN_AF_INET6, 12);
+	v2.rt = route_bytes(4);
+	is_int(bindtab_put(&tb.t, &k2, &v2), 0, "put it, into the empty table");
+	is_int(slot_of(&tb, &k2), s, "it took slot %u", s);
+	check_kept(&tb, s, &k2, &v2, &rt2, "another binding in the slot");
+	seq = ent_read(&tb, s).seq;
+	is_int(bindtab_del(&tb.t, &k2), 0, "del it");
+	check_deleted(&tb, s, seq, &rt2, "the other binding");
+	is_int(bindtab_put(&tb.t, &k, &v), 0, "put the first binding again");
+	check_kept(&tb, s, &k, &v, &rt2, "the first binding put again");
+out:
 	tab_close(&tb);
 }
 
 static void test_route_cache_p2c(void)
 {
-	const struct turn_route rt = { .gen = 3, .tag = 9, .ifindex = 4, .max_len = 1400 };
+	const struct turn_route rt = route_bytes(5), none = { 0 };
 	struct turn_p2c_key k = p2c_key(TURN_AF_INET6, 12);
-	struct turn_p2c_val v = p2c_val(TURN_AF_INET6, 12), want, got;
-	struct turn_p2c_ent e;
+	struct turn_p2c_val v = p2c_val(TURN_AF_INET6, 12);
 	struct tab tb;
-	int s;
+	uint32_t s, seq;
 
 	diag("the route cache in p2c");
 	if (tab_open(&tb, 16, BINDTAB_P2C))
 		return;
-	is_int(bindtab_put(&tb.t, &k, &v), 0, "put a p2c binding");
-	s = slot_of(&tb, &k);
-	bpf_map_lookup_elem(tb.fd, &s, &e);
-	e.v.rt = rt;
-	is_int(ent_write(&tb, (uint32_t)s, &e), 0, "the program caches a route");
+	v.rt = route_bytes(6);
+	is_int(bindtab_put(&tb.t, &k, &v), 0, "put a p2c binding, junk in the given rt");
+	s = (uint32_t)slot_of(&tb, &k);
+	check_kept(&tb, s, &k, &v, &none, "a new p2c binding in a slot never used");
+	is_int(route_write(&tb, s, &rt), 0, "the program caches a route in slot %u", s);
 	v.expires_ns += 1;
+	v.alloc_id += 1;
 	is_int(bindtab_put(&tb.t, &k, &v), 0, "rewrite, same rt_tag");
-	want = v;
-	want.rt = rt;
-	ok(!bindtab_get(&tb.t, &k, &got) && !memcmp(&got, &want, sizeof(got)),
-	   "route kept, expiry new");
+	check_kept(&tb, s, &k, &v, &rt, "p2c, same rt_tag");
 	v.rt_tag++;
-	is_int(bindtab_put(&tb.t, &k, &v), 0, "rewrite, another rt_tag");
-	ok(!bindtab_get(&tb.t, &k, &got) && !memcmp(&got, &v, sizeof(got)),
-	   "the value as given, route zero");
+	v.channel = htons(0x4fff);
+	memset(&v.rt, 0, sizeof(v.rt));
+	is_int(bindtab_put(&tb.t, &k, &v), 0, "rewrite, another rt_tag, a zero rt given");
+	check_kept(&tb, s, &k, &v, &rt, "p2c, another rt_tag");
+	seq = ent_read(&tb, s).seq;
+	is_int(bindtab_del(&tb.t, &k), 0, "del it");
+	check_deleted(&tb, s, seq, &rt, "p2c");
+	is_int(bindtab_put(&tb.t, &k, &v), 0, "put it again");
+	is_int(slot_of(&tb, &k), s, "into the same slot");
+	check_kept(&tb, s, &k, &v, &rt, "p2c, put again");
 	tab_close(&tb);
 }
 
@@ -1037,7 +1166,10 @@ static void hostile_key(void *k, enum bindtab_kind kind, bool fam)
 		b[fam_off(kind)] = 1;
 }
 
-/* Every successful key reads back its value; every other one is absent. */
+/*
+ * Every successful key reads back its value (v[i]: as put, with the route cache of the slot
+ * it is in); every other one is absent.
+ */
 static uint32_t hostile_check(const struct tab *tb, const struct turn_c2p_key *k,
 			      const struct turn_c2p_val *v, const int *res)
 {
@@ -1063,19 +1195,6 @@ static uint32_t seq_odd_slots(const struct tab *tb)
 	for (uint32_t i = 0; i < tb->n; i++)
 		odd += ent_read(tb, i).seq & 1;
 	return odd;
-}
-
-static uint32_t nonzero_slots(const struct tab *tb)
-{
-	static const uint8_t zero[ENT_SZ];
-	uint32_t nz = 0;
-
-	for (uint32_t i = 0; i < tb->n; i++) {
-		struct turn_c2p_ent e = ent_read(tb, i);
-
-		nz += !!memcmp(&e.k, zero, sizeof(e.k) + sizeof(e.v));
-	}
-	return nz;
 }
 
 /* Each entry bindtab_at gives lies in one of its two buckets, as the program reads them. */
@@ -1122,24 +1241,51 @@ static bool neighbourhood_full(const struct tab *tb, const void *key)
 	return true;
 }
 
-/* The reference: what each slot must hold by the placement rule, kept beside the table. */
+/*
+ * The reference: what each slot must hold by the placement rule, kept beside the table. A
+ * slot's value includes the route cache the program left there (free slots too), which
+ * nothing bindtab does changes.
+ */
 struct ref {
 	uint32_t n, moves;
-	size_t tag_off, rt_off;		/* of rt_tag and the route cache in kind's value */
+	size_t rt_off;			/* of the route cache in kind's value */
 	bool used[MAX_SLOTS];
 	struct turn_c2p_key key[MAX_SLOTS];
 	struct turn_c2p_val val[MAX_SLOTS];
 };
 
-/* An empty reference for a table of n slots of kind. */
+/* An empty reference for a table of n slots of kind (its route caches all zero). */
 static void ref_init(struct ref *r, uint32_t n, enum bindtab_kind kind)
 {
 	memset(r, 0, sizeof(*r));
 	r->n = n;
-	r->tag_off = kind == BINDTAB_C2P ? offsetof(struct turn_c2p_val, rt_tag) :
-					   offsetof(struct turn_p2c_val, rt_tag);
-	r->rt_off = kind == BINDTAB_C2P ? offsetof(struct turn_c2p_val, rt) :
-					  offsetof(struct turn_p2c_val, rt);
+	r->rt_off = rt_off(kind);
+}
+
+/* Slot s's route cache in the reference. */
+static struct turn_route ref_route(const struct ref *r, uint32_t s)
+{
+	struct turn_route rt;
+
+	memcpy(&rt, (const uint8_t *)&r->val[s] + r->rt_off, sizeof(rt));
+	return rt;
+}
+
+/* The program caches rt in slot s (free or not), of the table and of the reference. */
+static int ref_cache(const struct tab *tb, struct ref *r, uint32_t s, const struct turn_route *rt)
+{
+	memcpy((uint8_t *)&r->val[s] + r->rt_off, rt, sizeof(*rt));
+	return route_write(tb, s, rt);
+}
+
+/* Key and val into slot s as bindtab writes them: all but the slot's route cache. */
+static void ref_write(struct ref *r, uint32_t s, const void *key, const void *val)
+{
+	struct turn_route rt = ref_route(r, s);
+
+	memmove(&r->key[s], key, sizeof(r->key[s]));
+	memmove(&r->val[s], val, sizeof(r->val[s]));
+	memcpy((uint8_t *)&r->val[s] + r->rt_off, &rt, sizeof(rt));
 }
 
 /* The slot of key in the reference, or -1. */
@@ -1193,8 +1339,7 @@ static int ref_make_room(struct ref *r, const uint32_t b[2])
 			continue;
 		to = ref_first_free(r, other);
 		r->used[to] = true;
-		r->key[to] = r->key[s];
-		r->val[to] = r->val[s];
+		ref_write(r, to, &r->key[s], &r->val[s]);
 		r->moves++;
 		return (int)s;
 	}
@@ -1202,23 +1347,17 @@ static int ref_make_room(struct ref *r, const uint32_t b[2])
 }
 
 /*
- * Put key and val by the rule: a rewrite in place (the route cache kept when rt_tag is the
- * same); else the first free slot of the emptier bucket, b[0] on a tie; else the slot an
- * entry moved out of. The slot, or -ENOSPC.
+ * Put key and val by the rule: a rewrite in place; else the first free slot of the emptier
+ * bucket, b[0] on a tie; else the slot an entry moved out of. Whichever, the slot keeps its
+ * route cache. The slot, or -ENOSPC.
  */
 static int ref_put(struct ref *r, const void *key, const void *val)
 {
-	struct turn_c2p_val v;
 	uint32_t b[2], t0, t1;
 	int s = ref_find(r, key);
 
-	memcpy(&v, val, sizeof(v));
 	if (s >= 0) {
-		uint8_t *nv = (uint8_t *)&v, *ov = (uint8_t *)&r->val[s];
-
-		if (!memcmp(nv + r->tag_off, ov + r->tag_off, sizeof(uint32_t)))
-			memcpy(nv + r->rt_off, ov + r->rt_off, sizeof(struct turn_route));
-		r->val[s] = v;
+		ref_write(r, (uint32_t)s, key, val);
 		return s;
 	}
 	prog_buckets(key, r->n, b);
@@ -1233,19 +1372,24 @@ static int ref_put(struct ref *r, const void *key, const void *val)
 	if (s < 0)
 		return -ENOSPC;
 	r->used[s] = true;
-	memcpy(&r->key[s], key, sizeof(r->key[s]));
-	r->val[s] = v;
+	ref_write(r, (uint32_t)s, key, val);
 	return s;
 }
 
+/* A delete: key and value zero, all but the route cache. */
 static void ref_del(struct ref *r, int s)
 {
+	static const struct turn_c2p_ent zero;
+
 	r->used[s] = false;
-	memset(&r->key[s], 0, sizeof(r->key[s]));
-	memset(&r->val[s], 0, sizeof(r->val[s]));
+	ref_write(r, (uint32_t)s, &zero.k, &zero.v);
 }
 
-/* How many slots of the table differ from the reference (taken or not, key, value). */
+/*
+ * How many slots of the table differ from the reference: taken or not, key and value (the
+ * route cache included) to bindtab_at, and every byte of key and value to the program, a free
+ * slot's too.
+ */
 static uint32_t ref_diff(const struct tab *tb, const struct ref *r)
 {
 	struct turn_c2p_key k;
@@ -1253,13 +1397,13 @@ static uint32_t ref_diff(const struct tab *tb, const struct ref *r)
 	uint32_t bad = 0;
 
 	for (uint32_t i = 0; i < tb->n; i++) {
+		struct turn_c2p_ent e = ent_read(tb, i);
 		int got = bindtab_at(&tb->t, i, &k, &v);
+		bool at_ok = r->used[i] ? !got && !memcmp(&k, &r->key[i], sizeof(k)) &&
+					  !memcmp(&v, &r->val[i], sizeof(v)) : got == -ENOENT;
 
-		if (!r->used[i])
-			bad += got != -ENOENT;
-		else
-			bad += got || memcmp(&k, &r->key[i], sizeof(k)) ||
-			       memcmp(&v, &r->val[i], sizeof(v));
+		bad += !at_ok || memcmp(&e.k, &r->key[i], sizeof(e.k)) ||
+		       memcmp(&e.v, &r->val[i], sizeof(e.v));
 	}
 	return bad;
 }
@@ -1267,9 +1411,16 @@ static uint32_t ref_diff(const struct tab *tb, const struct ref *r)
 static void hostile_fill(struct tab *tb, enum bindtab_kind kind, struct turn_c2p_key *k,
 			 struct turn_c2p_val *v, int *res, struct ref *r)
 {
-	uint32_t put = 0, bad = 0, nospc_wrong = 0;
+	uint32_t put = 0, bad = 0, nospc_wrong = 0, cached = 0;
 
 	ref_init(r, tb->n, kind);
+	for (uint32_t i = 0; i < tb->n; i++) {
+		struct turn_route rt;
+
+		rng_fill(&rt, sizeof(rt));
+		cached += !ref_cache(tb, r, i, &rt);
+	}
+	is_int(cached, tb->n, "the program left random bytes in every slot's route cache");
 	for (int i = 0; i < HOSTILE_KEYS; i++) {
 		int want;
 
@@ -1286,22 +1437,40 @@ static void hostile_fill(struct tab *tb, enum bindtab_kind kind, struct turn_c2p
 	is_int(nospc_wrong, 0, "each -ENOSPC with both buckets full and no entry free to move");
 	ok(put >= MAX_SLOTS - MAX_SLOTS / 8 && put <= MAX_SLOTS && r->moves > 0,
 	   "%u keys went in, %u entries moved for them", put, r->moves);
-	is_int(ref_diff(tb, r), 0, "the table is slot for slot as the rule places the keys");
-	is_int(hostile_check(tb, k, v, res), 0, "each key put reads back its value, no other does");
+	is_int(ref_diff(tb, r), 0, "the table is slot for slot as the rule places the keys, "
+	       "every route cache as the program left it");
+	for (int i = 0; i < HOSTILE_KEYS; i++) {
+		int s = res[i] ? -1 : ref_find(r, &k[i]);
+		struct turn_route rt;
+
+		if (s >= 0) {
+			rt = ref_route(r, (uint32_t)s);
+			with_route(tb, &v[i], &v[i], &rt);
+		}
+	}
+	is_int(hostile_check(tb, k, v, res), 0,
+	       "each key put reads back its value, with its slot's route cache; no other key does");
 	is_int(count_entries(tb), put, "bindtab_at sees as many entries");
 	is_int(misplaced(tb), 0, "the program finds each where bindtab put it");
 	is_int(seq_odd_slots(tb), 0, "no seq is left odd");
 }
 
-static void hostile_empty(struct tab *tb, const struct turn_c2p_key *k, const int *res)
+static void hostile_empty(struct tab *tb, const struct turn_c2p_key *k, const int *res,
+			  struct ref *r)
 {
 	uint32_t bad = 0;
 
-	for (int i = 0; i < HOSTILE_KEYS; i++)
+	for (int i = 0; i < HOSTILE_KEYS; i++) {
+		int s = ref_find(r, &k[i]);
+
 		bad += bindtab_del(&tb->t, &k[i]) != (res[i] ? -ENOENT : 0);
+		if (s >= 0)
+			ref_del(r, s);
+	}
 	is_int(bad, 0, "del: 0 for each key put, -ENOENT for the rest");
 	is_int(count_entries(tb), 0, "the table is empty");
-	is_int(nonzero_slots(tb), 0, "every slot's key and value are zero");
+	is_int(ref_diff(tb, r), 0,
+	       "every slot's key and value are zero but its route cache, as the program left it");
 }
 
 static void test_hostile(enum bindtab_kind kind)
@@ -1317,7 +1486,7 @@ static void test_hostile(enum bindtab_kind kind)
 	if (!ok(k && v && res && r, "memory") || tab_open(&tb, MAX_SLOTS, kind))
 		goto out;
 	hostile_fill(&tb, kind, k, v, res, r);
-	hostile_empty(&tb, k, res);
+	hostile_empty(&tb, k, res, r);
 	tab_close(&tb);
 out:
 	free(k);
@@ -1360,11 +1529,15 @@ static void test_hostile_family0(enum bindtab_kind kind)
 struct model {
 	struct turn_c2p_key key[MODEL_KEYS];
 	struct ref r;
-	uint32_t n, nospc;
+	uint32_t n, nospc, cached;
 	char why[96];
 };
 
-/* Put key i with a random value: NULL, or what went wrong (in m->why). */
+/*
+ * Put key i with a random value (its rt random too, which must not be written; its rt_tag
+ * one of a few, so that a rewrite has the tag of the entry it rewrites as often as not):
+ * NULL, or what went wrong (in m->why).
+ */
 static const char *model_put(struct tab *tb, struct model *m, uint32_t i)
 {
 	bool had = ref_find(&m->r, &m->key[i]) >= 0;
@@ -1372,7 +1545,7 @@ static const char *model_put(struct tab *tb, struct model *m, uint32_t i)
 	int want, r;
 
 	rng_fill(&v, sizeof(v));
-	v.rt_tag = (uint32_t)rng() % 3;	/* a few tags, so that the cache is often kept */
+	v.rt_tag = (uint32_t)rng() % 2;
 	want = ref_put(&m->r, &m->key[i], &v);
 	r = bindtab_put(&tb->t, &m->key[i], &v);
 	if (r != (want < 0 ? -ENOSPC : 0)) {
@@ -1387,13 +1560,27 @@ static const char *model_put(struct tab *tb, struct model *m, uint32_t i)
 	return NULL;
 }
 
+/*
+ * The program caches random bytes as a route in a random slot, a free one too (a deleted
+ * entry's cache stays): NULL, or what went wrong.
+ */
+static const char *model_cache(struct tab *tb, struct model *m)
+{
+	uint32_t slot = (uint32_t)(rng() % m->r.n);
+	struct turn_route rt;
+
+	rng_fill(&rt, sizeof(rt));
+	m->cached++;
+	return ref_cache(tb, &m->r, slot, &rt) ? "the program's write failed" : NULL;
+}
+
 static const char *model_op(struct tab *tb, struct model *m)
 {
 	uint32_t i = (uint32_t)(rng() % MODEL_KEYS);
 	int s = ref_find(&m->r, &m->key[i]), r;
 	struct turn_c2p_val got;
 
-	switch (rng() % 3) {
+	switch (rng() % 4) {
 	case 0:
 		return model_put(tb, m, i);
 	case 1:
@@ -1405,6 +1592,8 @@ static const char *model_op(struct tab *tb, struct model *m)
 			m->n--;
 		}
 		return NULL;
+	case 2:
+		return model_cache(tb, m);
 	default:
 		r = bindtab_get(&tb->t, &m->key[i], &got);
 		if (s < 0)
@@ -1414,15 +1603,18 @@ static const char *model_op(struct tab *tb, struct model *m)
 	}
 }
 
-/* Random puts, gets and dels of 100 keys in 64 slots against a reference model. */
+/*
+ * Random puts, gets and dels of 100 keys in 64 slots against a reference model, and routes
+ * the program caches in random slots meanwhile, which no put, delete or move may touch.
+ */
 static void test_model(void)
 {
 	struct model *m = calloc(1, sizeof(*m));
 	uint32_t bad = 0, mismatch = 0, layout = 0;
 	struct tab tb;
 
-	diag("model: %d random operations on %d keys in %d slots", MODEL_OPS, MODEL_KEYS,
-	     MAX_SLOTS);
+	diag("model: %d random operations on %d keys in %d slots, routes cached meanwhile",
+	     MODEL_OPS, MODEL_KEYS, MAX_SLOTS);
 	if (!ok(m != NULL, "memory") || tab_open(&tb, MAX_SLOTS, BINDTAB_C2P))
 		goto out;
 	ref_init(&m->r, tb.n, BINDTAB_C2P);
@@ -1439,10 +1631,11 @@ static void test_model(void)
 	}
 	is_int(bad, 0, "every put, get and del agrees with the model");
 	is_int(mismatch, 0, "the number of entries always agrees");
-	is_int(layout, 0, "every slot holds what the placement rule puts there, all along");
-	ok(m->n > MAX_SLOTS / 4 && m->r.moves > 0 && m->nospc > 0,
-	   "the table held %u entries at the end; %u entries moved, %u puts -ENOSPC", m->n,
-	   m->r.moves, m->nospc);
+	is_int(layout, 0, "every slot holds what the placement rule puts there, its route cache "
+	       "as the program left it, all along");
+	ok(m->n > MAX_SLOTS / 4 && m->r.moves > 0 && m->nospc > 0 && m->cached > 0,
+	   "the table held %u entries at the end; %u entries moved, %u puts -ENOSPC, %u routes "
+	   "cached", m->n, m->r.moves, m->nospc, m->cached);
 	is_int(seq_odd_slots(&tb), 0, "no seq is left odd");
 	tab_close(&tb);
 out:

@@ -220,9 +220,9 @@ static int bind_io(const struct inst *x, const struct bind *b, const struct turn
 		*got = p2c ? pv.rt : cv.rt;
 		return 0;
 	}
-	err = tab_replace(cfd, BINDTAB_C2P, &ck, &cv);
+	err = tab_replace(cfd, BINDTAB_C2P, &ck, &cv, offsetof(struct turn_c2p_val, rt));
 	if (!err)
-		err = tab_replace(pfd, BINDTAB_P2C, &pk, &pv);
+		err = tab_replace(pfd, BINDTAB_P2C, &pk, &pv, offsetof(struct turn_p2c_val, rt));
 	if (err)
 		diag("binding %u: table write: %s", b->port, strerror(-err));
 	return err;
@@ -370,6 +370,7 @@ static bool hostile(const struct inst *x, const struct shot *s)
 			seed ^= seed << 5;
 			p[j] = (uint8_t)seed;
 		}
+		rt.ver &= ~1u;		/* a program always leaves its seqlock even */
 		if (i % 4 >= 2)		/* all else right for the frame, a wrong MAC */
 			rt = rt_forge(s, rt.gen, i % 4 == 2 ? tag : rt.tag, mac_gw);
 		if (i % 2) {		/* right gen, wrong tag */
