@@ -551,6 +551,17 @@ static __always_inline void route_read(const struct turn_route *rt, struct turn_
 	c->ver = ver;
 }
 
+/* What c2p and p2c values have alike, from value v (either kind) into rewrite rw. */
+#define take_common(rw, v)                                                                 \
+	do {                                                                               \
+		(rw)->alloc_id = (v)->alloc_id;                                            \
+		(rw)->slot = (v)->slot;                                                    \
+		(rw)->tag = (v)->rt_tag;                                                   \
+		route_read(&(v)->rt, &(rw)->rtc);                                          \
+		(rw)->rt = &(v)->rt;                                                       \
+		(rw)->limited = (v)->flags & TURN_F_RATE;                                  \
+	} while (0)
+
 /* Whether the entry still has the seq it was found with: what was read of it holds. */
 static __always_inline bool bind_still(const void *e, __u32 seq)
 {
@@ -588,12 +599,7 @@ static __always_inline int try_c2p(struct xdp_md *ctx, const struct pkt *p, __u6
 	__builtin_memcpy(rw->daddr.b, v->peer, 16);
 	rw->sport = v->relay_port;
 	rw->dport = v->peer_port;
-	rw->alloc_id = v->alloc_id;
-	rw->slot = v->slot;
-	rw->tag = v->rt_tag;
-	route_read(&v->rt, &rw->rtc);
-	rw->rt = &v->rt;
-	rw->limited = v->flags & TURN_F_RATE;
+	take_common(rw, v);
 	if (!bind_still(e, seq) || now >= expires)
 		return NEXT;
 
@@ -659,12 +665,7 @@ static __always_inline int try_p2c(const struct pkt *p, __u64 now, bool relay_po
 		rw->sport = v->listener_port;
 		rw->dport = v->client_port;
 		rw->chan = v->channel;
-		rw->alloc_id = v->alloc_id;
-		rw->slot = v->slot;
-		rw->tag = v->rt_tag;
-		route_read(&v->rt, &rw->rtc);
-		rw->rt = &v->rt;
-		rw->limited = v->flags & TURN_F_RATE;
+		take_common(rw, v);
 		if (!bind_still(e, seq))
 			e = NULL;	/* being rewritten: the daemon relays this one */
 	}

@@ -12,8 +12,9 @@
  * the program reads them), mapped into the daemon. The daemon is the only writer of keys and
  * values, every write a seqlock write; it never writes a value's route cache (struct
  * turn_route), which is the program's: a put, delete or move leaves the slot's cache as it
- * is (a value given to bindtab_put() has its rt ignored). Keys and values are struct turn_c2p_key/val or
- * turn_p2c_key/val, as the kind says; keys with family 0 are refused (that marks a free slot).
+ * is (a value given to bindtab_put() has its rt ignored). Keys and values are struct
+ * turn_c2p_key/val or turn_p2c_key/val, as the kind says; keys with family 0 are refused
+ * (that marks a free slot).
  */
 enum bindtab_kind { BINDTAB_C2P, BINDTAB_P2C };
 

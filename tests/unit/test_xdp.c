@@ -18,6 +18,7 @@
 #include "tap.h"
 #include "turn_shared.h"
 #include "turn_xdp.skel.h"
+#include "xdp_skel.h"
 #include "xdp_pkt.h"
 #include "xdp_tx.skel.h"
 
@@ -756,7 +757,6 @@ static void set_rodata(struct turn_xdp_bpf *skel, const struct settings *s)
 	skel->rodata->relay_any_addr = s->any_addr;
 	/* Route cache on, about a second (test_xdp_route.c tests the cache itself). */
 	skel->rodata->route_ttl = 1000;
-	skel->rodata->bind_mask = MAP_SIZE - 1;
 	if (s->any_addr)
 		return;
 	addr16(4, V4R, skel->rodata->relay_addr[0]);
@@ -773,11 +773,7 @@ static int load_turn(struct env *e, const struct settings *s, char *log, size_t 
 	e->skel = turn_xdp_bpf__open();
 	if (!e->skel)
 		return -errno;
-	bpf_map__set_max_entries(e->skel->maps.turn_c2p, MAP_SIZE);
-	bpf_map__set_max_entries(e->skel->maps.turn_p2c, MAP_SIZE);
-	bpf_map__set_max_entries(e->skel->maps.turn_perm, MAP_SIZE);
-	bpf_map__set_max_entries(e->skel->maps.turn_stats, MAP_SIZE);
-	bpf_map__set_max_entries(e->skel->maps.turn_rate, MAP_SIZE);
+	skel_small_maps(e->skel, MAP_SIZE);
 	set_rodata(e->skel, s);
 	if (log) {
 		bpf_program__set_log_buf(e->skel->progs.turn_xdp, log, logsz);

@@ -15,6 +15,7 @@
 #include "tap.h"
 #include "turn_shared.h"
 #include "turn_xdp.skel.h"
+#include "xdp_skel.h"
 #include "xdp_clock.h"
 #include "xdp_pkt.h"
 
@@ -56,12 +57,7 @@ static struct turn_xdp_bpf *load(void)
 
 	if (!skel)
 		return NULL;
-	bpf_map__set_max_entries(skel->maps.turn_c2p, MAP_SIZE);
-	bpf_map__set_max_entries(skel->maps.turn_p2c, MAP_SIZE);
-	bpf_map__set_max_entries(skel->maps.turn_perm, MAP_SIZE);
-	bpf_map__set_max_entries(skel->maps.turn_stats, MAP_SIZE);
-	bpf_map__set_max_entries(skel->maps.turn_rate, MAP_SIZE);
-	skel->rodata->bind_mask = MAP_SIZE - 1;
+	skel_small_maps(skel, MAP_SIZE);
 	skel->rodata->relay_port_min = 49152;
 	skel->rodata->relay_port_max = 65535;
 	inet_pton(AF_INET, RELAY, (void *)skel->rodata->relay_addr[0]);

@@ -20,6 +20,7 @@
 #include "tap.h"
 #include "turn_shared.h"
 #include "turn_xdp.skel.h"
+#include "xdp_skel.h"
 #include "xdp_pkt.h"
 
 /*
@@ -516,13 +517,8 @@ static int inst_load(struct inst *x, uint32_t ttl, uint32_t gen)
 	x->skel = turn_xdp_bpf__open();
 	if (!x->skel)
 		return -errno;
-	bpf_map__set_max_entries(x->skel->maps.turn_c2p, MAP_SIZE);
-	bpf_map__set_max_entries(x->skel->maps.turn_p2c, MAP_SIZE);
-	bpf_map__set_max_entries(x->skel->maps.turn_perm, MAP_SIZE);
-	bpf_map__set_max_entries(x->skel->maps.turn_stats, MAP_SIZE);
-	bpf_map__set_max_entries(x->skel->maps.turn_rate, MAP_SIZE);
+	skel_small_maps(x->skel, MAP_SIZE);
 	x->skel->rodata->route_ttl = ttl;
-	x->skel->rodata->bind_mask = MAP_SIZE - 1;
 	err = turn_xdp_bpf__load(x->skel);
 	if (err) {
 		turn_xdp_bpf__destroy(x->skel);
