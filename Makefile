@@ -61,6 +61,7 @@ help:
 	@echo 'make clean      remove build/, build-san/ and build-fuzz/'
 	@echo 'make soak       (root) 10-minute soak: 10,000 allocations, 5% vanishing; SOAK_MINUTES=2 quick'
 	@echo 'make bench     (root) benchmark table: turnd XDP/userspace, coturn, XDP forwarder; ARGS=--quick'
+	@echo 'make bench-prog (root) ns per packet of the XDP programs alone (BPF_PROG_TEST_RUN)'
 	@echo 'options: SAN=1 (ASan+UBSan), V=1 (show commands), CONF=FILE'
 
 $(BUILD)/%.o: %.c
@@ -127,10 +128,10 @@ $(BUILD)/tests/test_xdp_race.t: $(BPF_SKELS)
 # build/turnbench is the entry point (a wrapper that runs tools/bench/turnbench.sh on build/).
 BENCH_BPF  := gen count fwd
 BENCH_SKELS := $(patsubst %,$(BUILD)/bench/%.skel.h,$(BENCH_BPF))
-BENCH_BINS := $(patsubst %,$(BUILD)/turnbench-%,flows gen count mmsg lat)
+BENCH_BINS := $(patsubst %,$(BUILD)/turnbench-%,flows gen count mmsg lat prog)
 BENCH_DEPS := gnuplot-nox
 
-.PHONY: bench bench-build bench-test
+.PHONY: bench bench-build bench-test bench-prog
 .SECONDARY: $(patsubst %,$(BUILD)/bench/%.bpf.o,$(BENCH_BPF))
 
 $(BUILD)/bench/%.bpf.o: tools/bench/%.bpf.c tools/bench/bench.h
@@ -147,6 +148,9 @@ $(BUILD)/tools/bench/gen.o: $(BUILD)/bench/gen.skel.h
 $(BUILD)/tools/bench/count.o: $(BUILD)/bench/count.skel.h $(BUILD)/bench/fwd.skel.h
 $(BUILD)/tools/bench/test_bench.o: CPPFLAGS += -Itests
 $(BUILD)/tools/bench/test_bench.o: $(BENCH_SKELS)
+# turnd's program beside the forwarder: its skeletons, and the test frames (tests/unit/xdp_pkt.h)
+$(BUILD)/tools/bench/prog.o: CPPFLAGS += -Itests/unit
+$(BUILD)/tools/bench/prog.o: $(BPF_SKELS) $(BUILD)/bench/fwd.skel.h
 
 $(BUILD)/turnbench-flows $(BUILD)/turnbench-lat: $(BUILD)/turnbench-%: $(BUILD)/tools/bench/%.o \
 		$(BUILD)/tools/bench/turnc.o $(BUILD)/libturnd.a
@@ -161,6 +165,11 @@ $(BUILD)/turnbench-gen $(BUILD)/turnbench-mmsg: $(BUILD)/turnbench-%: $(BUILD)/t
 $(BUILD)/turnbench-count: $(BUILD)/tools/bench/count.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lbpf
+
+# libturnd.a: the binding tables (bindtab.c) and the clock calibration (xdp_clock.c)
+$(BUILD)/turnbench-prog: $(BUILD)/tools/bench/prog.o $(BUILD)/libturnd.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/bench/test_bench.t: $(BUILD)/tools/bench/test_bench.o $(BUILD)/tools/bench/frame.o
 	@mkdir -p $(dir $@)
@@ -183,6 +192,10 @@ bench: bench-build
 # root: the counter and the frames through BPF_PROG_TEST_RUN, under prove
 bench-test: $(BUILD)/bench/test_bench.t
 	prove -v --exec '' $<
+
+# root: the XDP programs alone, ns per packet under BPF_PROG_TEST_RUN (tools/bench/prog.c)
+bench-prog: $(BUILD)/turnbench-prog
+	$(BUILD)/turnbench-prog $(ARGS)
 # --- bench end ---
 
 # --- soak begin ---
