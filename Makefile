@@ -149,8 +149,8 @@ $(BUILD)/tools/bench/count.o: $(BUILD)/bench/count.skel.h $(BUILD)/bench/fwd.ske
 $(BUILD)/tools/bench/test_bench.o: CPPFLAGS += -Itests
 $(BUILD)/tools/bench/test_bench.o: $(BENCH_SKELS)
 # turnd's program beside the forwarder: its skeletons, and the test frames (tests/unit/xdp_pkt.h)
-$(BUILD)/tools/bench/prog.o: CPPFLAGS += -Itests/unit
-$(BUILD)/tools/bench/prog.o: $(BPF_SKELS) $(BUILD)/bench/fwd.skel.h
+$(BUILD)/tools/bench/prog_setup.o: CPPFLAGS += -Itests/unit
+$(BUILD)/tools/bench/prog_setup.o: $(BPF_SKELS) $(BUILD)/bench/fwd.skel.h
 
 $(BUILD)/turnbench-flows $(BUILD)/turnbench-lat: $(BUILD)/turnbench-%: $(BUILD)/tools/bench/%.o \
 		$(BUILD)/tools/bench/turnc.o $(BUILD)/libturnd.a
@@ -167,7 +167,8 @@ $(BUILD)/turnbench-count: $(BUILD)/tools/bench/count.o
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lbpf
 
 # libturnd.a: the binding tables (bindtab.c) and the clock calibration (xdp_clock.c)
-$(BUILD)/turnbench-prog: $(BUILD)/tools/bench/prog.o $(BUILD)/libturnd.a
+$(BUILD)/turnbench-prog: $(BUILD)/tools/bench/prog.o $(BUILD)/tools/bench/prog_setup.o \
+		$(BUILD)/libturnd.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
