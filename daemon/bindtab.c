@@ -61,6 +61,19 @@ void bindtab_close(struct bindtab *t)
 	t->base = NULL;
 }
 
+/* FNV-1a over n bytes, on from h. */
+static uint32_t fnv1a(uint32_t h, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h;
+}
+
+uint32_t bindtab_tag(const void *key, size_t klen, const void *val, size_t vlen)
+{
+	return fnv1a(fnv1a(2166136261u, key, klen), val, vlen);
+}
+
 void bindtab_buckets(const struct bindtab *t, const void *key, uint32_t b[2])
 {
 	__u64 w[TURN_BIND_KEY_WORDS];

@@ -51,6 +51,12 @@ int bindtab_get(const struct bindtab *t, const void *key, void *val);
 int bindtab_del(struct bindtab *t, const void *key);
 /* The entry in slot i into key and val: 0, or -ENOENT when the slot is free (or i too large). */
 int bindtab_at(const struct bindtab *t, uint32_t i, void *key, void *val);
+/*
+ * The rt_tag of a binding (struct turn_route): FNV-1a of its key (klen bytes) and of its
+ * value's first vlen bytes, its target (addresses, ports, family, flags up to slot), never
+ * what a refresh changes.
+ */
+uint32_t bindtab_tag(const void *key, size_t klen, const void *val, size_t vlen);
 /* The key's two buckets (slots b * TURN_BIND_WAYS on), as the program computes them. */
 void bindtab_buckets(const struct bindtab *t, const void *key, uint32_t b[2]);
 

@@ -230,14 +230,6 @@ int fwd_want_build(const struct turn_fwd *f, uint64_t now, struct fwd_set *w)
 	return 0;
 }
 
-/* FNV-1a over n bytes, on from h. */
-static uint32_t fnv1a(uint32_t h, const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 16777619u;
-	return h;
-}
-
 /*
  * Into each binding of map k: the slot, and an rt_tag made of the key and of the value up to
  * its slot (the target: addresses, ports, family, flags), never what changes with a refresh.
@@ -246,7 +238,7 @@ static void finish_map(struct eset *s, int k, size_t slot_off, uint32_t slot)
 {
 	for (int i = 0; i < s->n; i++) {
 		uint8_t *e = ent(s, k, i), *v = e + fwd_kinds[k].ksz;
-		uint32_t tag = fnv1a(2166136261u, e, fwd_kinds[k].ksz + slot_off);
+		uint32_t tag = bindtab_tag(e, fwd_kinds[k].ksz, v, slot_off);
 
 		memcpy(v + slot_off, &slot, sizeof(slot));
 		memcpy(v + slot_off + sizeof(slot), &tag, sizeof(tag));

@@ -140,22 +140,6 @@ static void ip4(const char *s, __u8 out[16])
 	inet_pton(AF_INET, s, out);
 }
 
-/* FNV-1a over n bytes, on from h. */
-static uint32_t fnv1a(uint32_t h, const void *p, size_t n)
-{
-	const uint8_t *b = p;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ b[i]) * 16777619u;
-	return h;
-}
-
-/* The rt_tag of a binding, made like the daemon's: of its key and its value up to slot. */
-static uint32_t rt_tag(const void *key, size_t klen, const void *val, size_t vlen)
-{
-	return fnv1a(fnv1a(2166136261u, key, klen), val, vlen);
-}
-
 /* Both bindings of a flow. */
 struct binding {
 	struct turn_c2p_key ck;
@@ -181,7 +165,8 @@ static void binding_of(const struct flow *f, struct binding *b)
 	b->cv.slot = f->alloc;
 	b->cv.alloc_id = f->alloc;
 	b->cv.expires_ns = UINT64_MAX;
-	b->cv.rt_tag = rt_tag(&b->ck, sizeof(b->ck), &b->cv, offsetof(struct turn_c2p_val, slot));
+	b->cv.rt_tag = bindtab_tag(&b->ck, sizeof(b->ck), &b->cv,
+				     offsetof(struct turn_c2p_val, slot));
 
 	memcpy(b->pk.relay, b->cv.relay, 16);
 	memcpy(b->pk.peer, b->cv.peer, 16);
@@ -197,7 +182,8 @@ static void binding_of(const struct flow *f, struct binding *b)
 	b->pv.slot = f->alloc;
 	b->pv.alloc_id = f->alloc;
 	b->pv.expires_ns = UINT64_MAX;
-	b->pv.rt_tag = rt_tag(&b->pk, sizeof(b->pk), &b->pv, offsetof(struct turn_p2c_val, slot));
+	b->pv.rt_tag = bindtab_tag(&b->pk, sizeof(b->pk), &b->pv,
+				     offsetof(struct turn_p2c_val, slot));
 }
 
 /* The permission of a flow's allocation (any port of the peer's address). */
