@@ -946,11 +946,6 @@ static void check_rate(const struct env *e)
 	binds_apply(e, &lim, 1, true);
 }
 
-static int silent_libbpf(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
-}
-
 int main(void)
 {
 	static const struct xcase *base[NCASES];
@@ -972,7 +967,7 @@ int main(void)
 	memset(exp_st, 0, sizeof(exp_st));
 	for (size_t i = 0; i < 14; i++)
 		zsum_c2p[i] = zsum_p2c[i] = (uint8_t)(0x5a + i);
-	libbpf_set_print(silent_libbpf);
+	libbpf_set_print(skel_warnings_only);
 
 	/* Both before the first test line, so that either can still turn into a skip. */
 	e.ncpus = libbpf_num_possible_cpus();

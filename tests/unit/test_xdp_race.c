@@ -18,6 +18,7 @@
 #include <linux/bpf.h>
 
 #include "bindtab.h"
+#include "netns_rig.h"
 #include "tap.h"
 #include "turn_shared.h"
 #include "turn_xdp.skel.h"
@@ -181,18 +182,6 @@ static uint64_t mono_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-/* Run a shell command: 0, or system()'s status (reported). */
-static int sh(const char *cmd)
-{
-	int rc;
-
-	fflush(stdout);
-	rc = system(cmd);
-	if (rc)
-		diag("command failed (%d): %s", rc, cmd);
-	return rc;
 }
 
 static void addr16(int fam, const char *s, uint8_t out[16])
@@ -597,26 +586,23 @@ static struct turn_xdp_bpf *load(void)
 	return skel;
 }
 
-static int netns_up(void)
+/* The namespace of netns_rig.h with net_cmds' network, and the devices' indexes. */
+static int netns_up(struct netns_rig *rig)
 {
-	if (unshare(CLONE_NEWNET))
-		return -errno;
-	for (size_t i = 0; i < sizeof(net_cmds) / sizeof(net_cmds[0]); i++)
-		if (sh(net_cmds[i]))
-			return -EIO;
+	int err = netns_setup(rig, "test_xdp_race", net_cmds,
+			      sizeof(net_cmds) / sizeof(net_cmds[0]));
+
+	if (err)
+		return err;
 	for (int i = 0; i < NIF; i++)
 		if (!(ifx[i] = (int)if_nametoindex(if_name[i])))
 			return -ENODEV;
 	return 0;
 }
 
-static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
-}
-
 int main(void)
 {
+	struct netns_rig rig = { 0 };
 	struct bindtab tab[2] = { 0 };
 	struct turn_xdp_bpf *skel = NULL;
 	int err;
@@ -627,15 +613,16 @@ int main(void)
 	}
 	for (size_t i = 0; i < sizeof(data); i++)
 		data[i] = (uint8_t)(i * 7 + 3);
-	libbpf_set_print(quiet);
+	libbpf_set_print(skel_warnings_only);
 	ncpus = libbpf_num_possible_cpus();
-	err = netns_up();
+	err = netns_up(&rig);
 	if (err == -EPERM) {
 		printf("1..0 # SKIP cannot make a network namespace (%s)\n", strerror(-err));
+		netns_teardown(&rig);
 		return 0;
 	}
 	if (!ok(!err && ncpus > 0, "netns with two veth pairs (%s)", strerror(-err)))
-		return done_testing();
+		goto out;
 	skel = load();
 	err = skel ? bindtab_open(&tab[BINDTAB_C2P], bpf_map__fd(skel->maps.turn_c2p),
 				  BINDTAB_C2P) : -EINVAL;
@@ -648,5 +635,7 @@ int main(void)
 	bindtab_close(&tab[BINDTAB_C2P]);
 	bindtab_close(&tab[BINDTAB_P2C]);
 	turn_xdp_bpf__destroy(skel);
+out:
+	netns_teardown(&rig);
 	return done_testing();
 }

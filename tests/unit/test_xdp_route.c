@@ -595,11 +595,6 @@ static int netns_up(void)
 	return 0;
 }
 
-static int quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
-}
-
 int main(void)
 {
 	struct inst x[3] = { 0 };
@@ -611,7 +606,7 @@ int main(void)
 	}
 	for (size_t i = 0; i < sizeof(data); i++)
 		data[i] = (uint8_t)(i * 7 + 3);
-	libbpf_set_print(quiet);
+	libbpf_set_print(skel_warnings_only);
 	ncpus = libbpf_num_possible_cpus();
 	err = netns_up();
 	if (err == -EPERM) {

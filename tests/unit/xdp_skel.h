@@ -2,7 +2,9 @@
 #ifndef TESTS_XDP_SKEL_H
 #define TESTS_XDP_SKEL_H
 
+#include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "turn_xdp.skel.h"
 
@@ -18,6 +20,12 @@ static inline void skel_small_maps(struct turn_xdp_bpf *skel, uint32_t n)
 	bpf_map__set_max_entries(skel->maps.turn_stats, n);
 	bpf_map__set_max_entries(skel->maps.turn_rate, n);
 	skel->rodata->bind_mask = n - 1;
+}
+
+/* libbpf's printer for the tests: warnings only (libbpf_set_print(skel_warnings_only)). */
+static inline int skel_warnings_only(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	return level == LIBBPF_WARN ? vfprintf(stderr, fmt, ap) : 0;
 }
 
 #endif
